@@ -35,7 +35,12 @@ const Shared = {
   WORKER_CONCURRENCY: Int(20, 1),
   JOB_LOCK_MS: Int(30000, 1000),
   MAX_ATTEMPTS: Int(5, 1),
-  RETRY_BASE_DELAY_MS: Int(1000, 1)
+  RETRY_BASE_DELAY_MS: Int(1000, 1),
+  // Channel tuning with defaults: harmless where a role does not send on the channel.
+  SMTP_POOL_SIZE: Int(5, 1),
+  SMTP_TIMEOUT_MS: Int(15000, 100),
+  TWILIO_API_BASE_URL: Type.String({ default: 'https://api.twilio.com', pattern: '^https?://' }),
+  SSE_KEEPALIVE_MS: Int(15000, 100)
 }
 
 /** Settings of the public API (notification-service). */
@@ -54,15 +59,12 @@ const Api = {
 const Email = {
   SMTP_URL: Url('smtp|smtps'),
   EMAIL_FROM: Type.String({ minLength: 3 }),
-  SMTP_POOL_SIZE: Int(5, 1),
-  SMTP_TIMEOUT_MS: Int(15000, 100)
 }
 
 const Sms = {
   TWILIO_ACCOUNT_SID: Type.String({ minLength: 2 }),
   TWILIO_AUTH_TOKEN: Type.String({ minLength: 2 }),
   TWILIO_FROM: Type.String({ minLength: 2 }),
-  TWILIO_API_BASE_URL: Type.String({ default: 'https://api.twilio.com', pattern: '^https?://' }),
   TWILIO_STATUS_CALLBACK_URL: Type.Optional(Type.String({ pattern: '^https?://' }))
 }
 
@@ -74,8 +76,7 @@ const Push = {
 }
 
 const Inapp = {
-  INBOX_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  SSE_KEEPALIVE_MS: Int(15000, 100)
+  INBOX_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 }))
 }
 
 const optional = (props: TProperties): TProperties =>
@@ -99,13 +100,20 @@ const ROLE_SETTINGS: Record<Role, TProperties[]> = {
 
 const schemaFor = (role: Role): TObject => Type.Object(Object.assign({}, Shared, ...ROLE_SETTINGS[role]))
 
-const Full = Type.Object({ ...Shared, ...Api, ...Inapp, ...optional(Email), ...optional(Sms), ...optional(Push) })
+const Full = Type.Object({ ...Shared, ...Api, ...Inapp, ...Type.Partial(Type.Object({ ...Email, ...Sms, ...Push })).properties })
 type Env = Static<typeof Full>
 
 export type Config = Omit<Env, 'PORT' | 'PUSH_ALLOW_PRIVATE_ENDPOINTS'> & {
   PORT: number
   PUSH_ALLOW_PRIVATE_ENDPOINTS: boolean
   roles: Exclude<Role, 'all'>[]
+}
+
+/** The one setting the migration command needs. */
+export function loadDatabaseUrl (env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.DATABASE_URL
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL is required: a postgres:// connection string')
+  return url
 }
 
 export class ConfigError extends Error {

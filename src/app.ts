@@ -1,0 +1,33 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from './config.js'
+import db from './plugins/db.js'
+import errorHandler from './plugins/error-handler.js'
+import health from './plugins/health.js'
+import metrics from './plugins/metrics.js'
+import queues from './plugins/queues.js'
+import redis from './plugins/redis.js'
+import './plugins/types.js'
+import { registerRoles } from './roles/index.js'
+
+/** Builds the app for the roles in config: the shared plugins, then what each role runs. */
+export async function buildApp (config: Config, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger === false ? false : { level: config.LOG_LEVEL },
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    forceCloseConnections: 'idle',
+    ajv: {
+      // A wrong type is an error, not something to coerce; an unknown field is an error, not something to drop.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false }
+    }
+  })
+  await app.register(fp(async (a) => { a.decorate('config', config) }, { name: 'config' }))
+  await app.register(errorHandler)
+  await app.register(db)
+  await app.register(redis)
+  await app.register(queues)
+  await app.register(metrics)
+  await app.register(health)
+  await registerRoles(app, config.roles)
+  return app
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto'
+import { Errors } from '../../errors.js'
+import { JOBS, QUEUES, jobIds, notificationOutcome, queueForChannel, type Channel } from '../../queues/contracts.js'
+import type { Queues } from '../../plugins/queues.js'
+import type { NotificationsRepository } from './repository.js'
+import type { Accepted, NotificationBody, NotificationView } from './schema.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** JSON with sorted keys, so the same body hashes the same whatever its key order. */
+const canonical = (v: unknown): string => Array.isArray(v)
+  ? `[${v.map(canonical).join(',')}]`
+  : v !== null && typeof v === 'object'
+    ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+    : JSON.stringify(v)
+
+export function createNotificationsService ({ repo, queues, onAccepted }: {
+  repo: NotificationsRepository
+  queues: Queues
+  /** Called after a commit that wrote to the outbox, so the relay sends it on without waiting for its next poll. */
+  onAccepted: () => void
+}) {
+  return {
+    async accept (tenantId: string, body: NotificationBody, idempotencyKey?: string): Promise<Accepted> {
+      const sendAt = body.sendAt ? new Date(body.sendAt) : null
+      const scheduled = sendAt !== null && sendAt.getTime() > Date.now()
+      const strategy = body.strategy ?? 'all'
+      const requestHash = idempotencyKey ? createHash('sha256').update(canonical(body)).digest('hex') : undefined
+
+      const response = await repo.transaction(async (tx) => {
+        if (idempotencyKey) {
+          if (!await repo.tryLockKey(tx, tenantId, idempotencyKey)) throw new Errors.IdempotencyInFlight()
+          const earlier = await repo.findByKey(tx, tenantId, idempotencyKey)
+          if (earlier) {
+            if (earlier.requestHash !== requestHash) throw new Errors.IdempotencyMismatch()
+            return { replay: true, accepted: earlier.acceptedResponse as Accepted }
+          }
+        }
+        await repo.upsertRecipient(tx, tenantId, body.recipient)
+        const created = await repo.insert(tx, {
+          tenantId,
+          recipient: body.recipient,
+          channels: body.channels,
+          strategy,
+          category: body.category ?? 'default',
+          priority: body.priority,
+          content: body.content,
+          sendAt,
+          idempotencyKey,
+          requestHash
+        }, scheduled ? 'scheduled' : 'accepted', (i) => scheduled || (strategy === 'fallback' && i > 0) ? 'pending' : 'queued')
+        const accepted: Accepted = { id: created.id, status: scheduled ? 'scheduled' : 'accepted', deliveries: created.deliveries }
+        if (idempotencyKey) await repo.saveAcceptedResponse(tx, created.id, accepted)
+        await repo.addOutbox(tx, {
+          queue: QUEUES.orchestrator,
+          jobName: JOBS.orchestrate,
+          jobId: jobIds.orchestrate(created.id),
+          payload: { notificationId: created.id },
+          runAt: scheduled ? sendAt : null
+        })
+        return { replay: false, accepted }
+      })
+      if (!response.replay) onAccepted()
+      return response.accepted
+    },
+
+    async get (tenantId: string, id: string): Promise<NotificationView> {
+      const n = UUID.test(id) ? await repo.get(tenantId, id) : undefined
+      if (!n) throw new Errors.NotFound('notification')
+      return {
+        id: n.id,
+        status: n.status,
+        recipient: { id: n.recipientId },
+        category: n.category,
+        strategy: n.strategy,
+        createdAt: n.createdAt.toISOString(),
+        sendAt: n.sendAt?.toISOString() ?? null,
+        deliveries: n.deliveries.map((d) => ({
+          id: d.id,
+          channel: d.channel,
+          status: d.status,
+          reason: d.reason,
+          attempts: d.attempts,
+          providerMessageId: d.providerMessageId,
+          updatedAt: d.updatedAt.toISOString()
+        }))
+      }
+    },
+
+    /** Cancels every delivery not yet handed to a channel worker; 409 when none is left. */
+    async cancel (tenantId: string, id: string): Promise<NotificationView> {
+      if (!UUID.test(id)) throw new Errors.NotFound('notification')
+      const canceled = await repo.transaction(async (tx) => {
+        if (!await repo.lockForCancel(tx, tenantId, id)) throw new Errors.NotFound('notification')
+        const rows = await repo.cancelOpenDeliveries(tx, id)
+        if (rows.length === 0) throw new Errors.NothingToCancel()
+        const outcome = notificationOutcome(await repo.deliveryStatuses(tx, id))
+        if (outcome) {
+          await repo.setStatus(tx, id, outcome)
+          await repo.deleteOutboxFor(tx, jobIds.orchestrate(id))
+        }
+        return { rows, settled: outcome !== undefined }
+      })
+      // The workers skip canceled deliveries anyway; removing their jobs only saves them the look.
+      await Promise.allSettled([
+        ...canceled.rows.map((d) => queues.remove(queueForChannel(d.channel as Channel), jobIds.deliver(d.id))),
+        ...(canceled.settled ? [queues.remove(QUEUES.orchestrator, jobIds.orchestrate(id))] : [])
+      ])
+      return await this.get(tenantId, id)
+    }
+  }
+}
+export type NotificationsService = ReturnType<typeof createNotificationsService>
