@@ -8,6 +8,7 @@ import metrics from './plugins/metrics.js'
 import queues from './plugins/queues.js'
 import redis from './plugins/redis.js'
 import './plugins/types.js'
+import { formatValidationError } from './http/validation.js'
 import { registerRoles } from './roles/index.js'
 
 /** Builds the app for the roles in config: the shared plugins, then what each role runs. */
@@ -16,12 +17,15 @@ export async function buildApp (config: Config, opts: { logger?: boolean } = {})
     logger: opts.logger === false ? false : { level: config.LOG_LEVEL },
     bodyLimit: config.BODY_LIMIT_BYTES,
     forceCloseConnections: 'idle',
+    schemaErrorFormatter: formatValidationError,
     ajv: {
       // A wrong type is an error, not something to coerce; an unknown field is an error, not something to drop.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false }
     }
   })
   await app.register(fp(async (a) => { a.decorate('config', config) }, { name: 'config' }))
+  // The API speaks JSON: a text body gets 415, not a confusing "body must be object".
+  app.removeContentTypeParser('text/plain')
   await app.register(errorHandler)
   await app.register(db)
   await app.register(redis)

@@ -12,10 +12,10 @@ export const NotificationBody = Type.Object({
     locale: Type.Optional(Locale),
     timezone: Type.Optional(Timezone)
   }, { additionalProperties: false }),
-  channels: Type.Array(Type.Union(CHANNELS.map((c) => Type.Literal(c))), { minItems: 1, maxItems: 4, uniqueItems: true }),
-  strategy: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('fallback')])),
+  channels: Type.Array(Type.Enum([...CHANNELS]), { minItems: 1, maxItems: 4, uniqueItems: true }),
+  strategy: Type.Optional(Type.Enum(['all', 'fallback'])),
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' })),
-  priority: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high')])),
+  priority: Type.Optional(Type.Enum(['low', 'normal', 'high'])),
   content: Type.Object({
     subject: Type.Optional(Type.String({ maxLength: 998 })),
     text: Type.String({ minLength: 1, maxLength: 20000 }),

@@ -26,7 +26,7 @@ export function createOrchestratorRepository (db: Db) {
       return { email: r?.email ?? null, phone: r?.phone ?? null, pushSubscriptions: subs?.n ?? 0, preferences: p }
     },
     /** Moves a delivery that has not started yet; false when it had started or ended meanwhile. */
-    async move (tx: Tx, deliveryId: string, status: 'queued' | 'skipped', reason?: string): Promise<boolean> {
+    async move (tx: Tx, deliveryId: string, status: 'queued' | 'skipped' | 'canceled', reason?: string): Promise<boolean> {
       const rows = await tx.update(deliveries).set({ status, reason: reason ?? null, updatedAt: sql`now()` })
         .where(and(eq(deliveries.id, deliveryId), inArray(deliveries.status, ['pending', 'queued'])))
         .returning({ id: deliveries.id })

@@ -49,8 +49,12 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
       const firstPass = n.status === 'accepted' || n.status === 'scheduled'
       const unrouted = (d: Delivery) => d.status === 'pending' || (firstPass && d.status === 'queued')
       if (n.strategy === 'fallback') {
-        for (const d of ds) {
-          if (isSuccess(d)) break
+        const done = ds.find(isSuccess)
+        if (done) {
+          // One channel got through: the later ones are not needed.
+          for (const d of ds) if (d.position > done.position && d.status === 'pending') await repo.move(tx, d.id, 'canceled', 'fallback_not_needed')
+        }
+        for (const d of done ? [] : ds) {
           if (isFinal(d)) continue
           if (!unrouted(d)) {
             if (d.status === 'queued') toEnqueue.push(d)
