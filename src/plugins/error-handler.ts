@@ -13,12 +13,10 @@ export default fp(async function errorHandlerPlugin (app) {
     if (statusCode === 503) request.log.warn({ err }, 'unavailable')
     const headers = (err as { headers?: Record<string, string> }).headers
     if (headers) reply.headers(headers)
-    return reply.code(statusCode).send({
-      statusCode,
-      code: err.code ?? 'ERROR',
-      error: STATUS_CODES[statusCode] ?? 'Error',
-      message: err.message
-    })
+    const message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? `Content-Type ${request.headers['content-type'] ?? '(none)'} is not accepted: send application/json`
+      : err.message
+    return reply.code(statusCode).send({ statusCode, code: err.code ?? 'ERROR', error: STATUS_CODES[statusCode] ?? 'Error', message })
   })
   app.setNotFoundHandler((request, reply) => reply.code(404).send({
     statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found`

@@ -96,7 +96,7 @@ t.test('idempotency: a request while the first is being accepted gets 409', asyn
   try {
     await c.query('begin')
     const tenant = await c.query("select id from tenants where name = 'default'")
-    await c.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [tenant.rows[0].id + '\u0000' + 'busy-key'])
+    await c.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [tenant.rows[0].id + ':' + 'busy-key'])
     const res = await post(valid(), { 'idempotency-key': 'busy-key' })
     t.equal(res.statusCode, 409)
     t.equal(res.json().code, 'IDEMPOTENCY_IN_FLIGHT')

@@ -24,7 +24,7 @@ export function createNotificationsRepository (db: Db) {
 
     /** Serialises requests with one Idempotency-Key; false while another holds it. */
     async tryLockKey (tx: Tx, tenantId: string, key: string): Promise<boolean> {
-      const r = await tx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended(${tenantId + '\u0000' + key}::text, 0)) as locked`)
+      const r = await tx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtextextended(${tenantId + ':' + key}::text, 0)) as locked`)
       return r.rows[0]?.locked === true
     },
 
