@@ -12,7 +12,15 @@ try {
 }
 
 const app = await buildApp(config)
-closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
+closeWithGrace({
+  delay: config.SHUTDOWN_TIMEOUT_MS,
+  // A shutdown that ran out of time is still an orderly stop: the jobs it held are not acknowledged,
+  // so BullMQ hands them to another worker once their lock expires. The contract asks for exit 0.
+  onTimeout: (ms) => {
+    app.log.warn({ timeoutMs: ms }, 'shutdown timed out: unfinished jobs will be retried by another worker')
+    process.exit(0)
+  }
+}, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'shutting down after an error')
   else app.log.info({ signal }, 'shutting down: finishing active jobs')
   await app.close()

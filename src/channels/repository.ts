@@ -21,6 +21,10 @@ export function createDeliveryRepository (db: Db) {
         .returning({ attempts: deliveries.attempts })
       return row?.attempts
     },
+    async recordLost (deliveryId: string, attempt: number): Promise<void> {
+      if (attempt < 1) return
+      await db.insert(deliveryAttempts).values({ deliveryId, attempt, outcome: 'retry', reason: 'worker_lost', error: 'the worker stopped before the attempt ended', durationMs: 0 })
+    },
     async record (deliveryId: string, attempt: { attempt: number, outcome: 'sent' | 'retry' | 'failed', reason?: string, error?: string, providerMessageId?: string, durationMs: number }, next: { status: string, reason?: string, providerMessageId?: string }): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.insert(deliveryAttempts).values({ deliveryId, ...attempt })

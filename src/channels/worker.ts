@@ -29,6 +29,10 @@ export function startChannelWorker (app: FastifyInstance, channel: Channel, send
     }
     const attempt = await repo.claim(delivery.id)
     if (attempt === undefined) return
+    if (delivery.status === 'sending') {
+      // The previous attempt's worker died (or lost its lock) before recording anything: say so.
+      await repo.recordLost(delivery.id, attempt - 1)
+    }
 
     const started = performance.now()
     let result: SendResult | undefined
