@@ -147,6 +147,16 @@ export const inappMessages = pgTable('inapp_messages', {
   index('inapp_messages_unread').on(t.tenantId, t.recipientId).where(sql`read_at is null and archived_at is null`)
 ])
 
+/**
+ * Secrets the system makes for itself when none is configured, shared by every process through
+ * the database (the first to insert wins; the others read it): for now the inbox token key.
+ */
+export const appSecrets = pgTable('app_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt()
+})
+
 export type Notification = typeof notifications.$inferSelect
 export type Delivery = typeof deliveries.$inferSelect
 export type Recipient = typeof recipients.$inferSelect
