@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
 
 export interface ReceivedMail { envelopeTo: string[], envelopeFrom: string, parsed: ParsedMail }
-/** Answer for one RCPT TO: undefined accepts; otherwise an SMTP code and message. */
-export type RcptScript = (address: string, seen: number) => { code: number, message: string } | undefined
+/** Answer for one RCPT TO: undefined accepts; otherwise an SMTP code and message, optionally after a delay. */
+export type RcptScript = (address: string, seen: number) => { code: number, message: string, delayMs?: number } | undefined
 
 /** A real SMTP server on loopback that keeps what it receives and answers RCPT as a test scripts it. */
 export async function startSmtp () {
@@ -22,7 +22,7 @@ export async function startSmtp () {
       rcptSeen.set(address.address, seen)
       const answer = script(address.address, seen)
       if (!answer) return cb()
-      cb(Object.assign(new Error(answer.message), { responseCode: answer.code }))
+      setTimeout(() => cb(Object.assign(new Error(answer.message), { responseCode: answer.code })), answer.delayMs ?? 0)
     },
     onData (stream, session, cb) {
       simpleParser(stream).then(async (parsed) => {
