@@ -10,5 +10,8 @@ export const Errors = {
   IdempotencyMismatch: createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different body', 422),
   Unavailable: createError('UNAVAILABLE', 'The system cannot durably accept the request right now: %s', 503),
   InvalidInput: createError('INVALID_INPUT', '%s', 400),
-  PushEndpointRefused: createError('PUSH_ENDPOINT_REFUSED', 'body/endpoint %s', 400)
+  PushEndpointRefused: createError('PUSH_ENDPOINT_REFUSED', 'body/endpoint %s', 400),
+  PushNotConfigured: createError('PUSH_NOT_CONFIGURED', 'Web Push is not configured here: set %s', 503),
+  TwilioSignatureInvalid: createError('INVALID_TWILIO_SIGNATURE', '%s', 403),
+  UnknownMessageSid: createError('UNKNOWN_MESSAGE_SID', 'No SMS delivery has MessageSid %s', 404)
 }

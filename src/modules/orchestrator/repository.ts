@@ -32,6 +32,14 @@ export function createOrchestratorRepository (db: Db) {
         .returning({ id: deliveries.id })
       return rows.length > 0
     },
+    /** Takes a completed notification back to processing (its success was taken back); a fallback's not-needed channels wait again. */
+    async reopen (tx: Tx, id: string, fallback: boolean): Promise<void> {
+      await tx.update(notifications).set({ status: 'processing', updatedAt: sql`now()` })
+        .where(and(eq(notifications.id, id), eq(notifications.status, 'completed')))
+      if (!fallback) return
+      await tx.update(deliveries).set({ status: 'pending', reason: null, updatedAt: sql`now()` })
+        .where(and(eq(deliveries.notificationId, id), eq(deliveries.status, 'canceled'), eq(deliveries.reason, 'fallback_not_needed')))
+    },
     async setStatus (tx: Tx, id: string, status: string): Promise<void> {
       await tx.update(notifications).set({ status, updatedAt: sql`now()` })
         .where(and(eq(notifications.id, id), notInArray(notifications.status, FINAL_NOTIFICATION)))

@@ -27,8 +27,16 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
   async function step (notificationId: string): Promise<void> {
     const toEnqueue: Delivery[] = []
     await repo.withNotification(notificationId, async (tx, n) => {
-      if (['completed', 'failed', 'canceled'].includes(n.status)) return
-      const ds = await repo.deliveries(tx, n.id)
+      if (['failed', 'canceled'].includes(n.status)) return
+      let ds = await repo.deliveries(tx, n.id)
+      if (n.status === 'completed') {
+        // Only a late provider receipt (an SMS undelivered after sent) can take a success back.
+        if (ds.some(isSuccess)) return
+        // Then a fallback moves on to the channels it had canceled as not needed; `all` just settles again.
+        await repo.reopen(tx, n.id, n.strategy === 'fallback')
+        n.status = 'processing'
+        ds = await repo.deliveries(tx, n.id)
+      }
       let audience: Audience | undefined
       const route = async (d: Delivery): Promise<'queued' | 'skipped' | 'gone'> => {
         audience ??= await repo.audience(tx, n.tenantId, n.recipientId)
