@@ -17,6 +17,8 @@ export async function buildApp (config: Config, opts: { logger?: boolean } = {})
     logger: opts.logger === false ? false : { level: config.LOG_LEVEL },
     bodyLimit: config.BODY_LIMIT_BYTES,
     forceCloseConnections: 'idle',
+    // Room for a 255-character recipient id in a path, percent-encoded (the default of 100 gave 414).
+    routerOptions: { maxParamLength: 3072 },
     schemaErrorFormatter: formatValidationError,
     ajv: {
       // A wrong type is an error, not something to coerce; an unknown field is an error, not something to drop.
