@@ -40,7 +40,8 @@ const Shared = {
   SMTP_POOL_SIZE: Int(5, 1),
   SMTP_TIMEOUT_MS: Int(15000, 100),
   TWILIO_API_BASE_URL: Type.String({ default: 'https://api.twilio.com', pattern: '^https?://' }),
-  SSE_KEEPALIVE_MS: Int(15000, 100)
+  // Below 30 s: proxies and load balancers commonly drop a connection idle for longer.
+  SSE_KEEPALIVE_MS: Type.Integer({ default: 15000, minimum: 100, maximum: 29999 })
 }
 
 /** Settings of the public API (notification-service). */

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { loadConfig } from '../../src/config.js'
 import { createDb } from '../../src/db/client.js'
 import { createAuth } from '../../src/modules/auth/index.js'
 import { createInboxRepository } from '../../src/modules/inapp/repository.js'
@@ -219,4 +220,10 @@ t.test('processes without INBOX_TOKEN_SECRET agree on one generated key', async 
   t.same(ka, kb, 'both starters read the same key')
   const issued = await createInboxTokens({ secret: createSecretSource(a.db, undefined) }).issue('t', 'r', 60)
   t.match(await createInboxTokens({ secret: createSecretSource(b.db, undefined) }).verify(issued.token), { tenantId: 't', recipientId: 'r' })
+})
+
+t.test('SSE_KEEPALIVE_MS must stay under 30 s', async (t) => {
+  const env = { SERVICE_ROLE: 'inapp-service', DATABASE_URL: dbUrl, REDIS_URL: 'redis://127.0.0.1:6379' }
+  t.throws(() => loadConfig({ ...env, SSE_KEEPALIVE_MS: '30000' }), /SSE_KEEPALIVE_MS/)
+  t.equal(loadConfig(env).SSE_KEEPALIVE_MS, 15000, 'default 15 s')
 })
