@@ -11,10 +11,19 @@ import './plugins/types.js'
 import { formatValidationError } from './http/validation.js'
 import { registerRoles } from './roles/index.js'
 
+// Inbox tokens may ride in the query string (EventSource cannot set headers): keep them out of logs.
+const redactedRequest = (req: { method?: string, url?: string, ip?: string, host?: string, socket?: { remotePort?: number } }) => ({
+  method: req.method,
+  url: req.url?.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]'),
+  host: req.host,
+  remoteAddress: req.ip,
+  remotePort: req.socket?.remotePort
+})
+
 /** Builds the app for the roles in config: the shared plugins, then what each role runs. */
 export async function buildApp (config: Config, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger === false ? false : { level: config.LOG_LEVEL },
+    logger: opts.logger === false ? false : { level: config.LOG_LEVEL, serializers: { req: redactedRequest } },
     bodyLimit: config.BODY_LIMIT_BYTES,
     forceCloseConnections: 'idle',
     // Room for a 255-character recipient id in a path, percent-encoded (the default of 100 gave 414).
