@@ -1,6 +1,6 @@
 import t from 'tap'
-import { classifyTwilioError, createTwilioProvider, isTwilioSignatureValid, parseRetryAfter } from '../../src/providers/sms/twilio.js'
-import { ProviderError } from '../../src/providers/types.js'
+import { classifyTwilioError, createTwilioProvider, isTwilioSignatureValid } from '../../src/providers/sms/twilio.js'
+import { ProviderError, parseRetryAfter } from '../../src/providers/types.js'
 import { startTwilioApi } from '../peers/twilio-api.js'
 
 const accountSid = 'AC' + 'f'.repeat(32)

@@ -1,6 +1,6 @@
 import twilio from 'twilio'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
-import { ProviderError, type SendResult } from '../types.js'
+import { ProviderError, parseRetryAfter, type SendResult } from '../types.js'
 
 export interface SmsMessage {
   /** E.164 */
@@ -27,16 +27,6 @@ export const INVALID_ADDRESS_CODES = new Set([
 ])
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT'])
-const MAX_RETRY_AFTER_MS = 3600_000
-
-/** Retry-After as milliseconds (delta-seconds or an HTTP date), capped at an hour; undefined when absent or unreadable. */
-export function parseRetryAfter (value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value
-  if (v === undefined || v.trim() === '') return undefined
-  const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - now
-  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : undefined
-}
-
 type TwilioFailure = Error & { status?: number, code?: number | string, headers?: Record<string, string | undefined> }
 
 /**
