@@ -28,3 +28,13 @@ export const unconfigured = (channel: string, settings: string) => ({
   },
   async close (): Promise<void> {}
 })
+
+const MAX_RETRY_AFTER_MS = 3600_000
+
+/** Retry-After as milliseconds (delta-seconds or an HTTP date), capped at an hour; undefined when absent or unreadable. */
+export function parseRetryAfter (value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value
+  if (v === undefined || v.trim() === '') return undefined
+  const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - now
+  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS) : undefined
+}
