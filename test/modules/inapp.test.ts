@@ -166,10 +166,11 @@ t.test('without valid credentials: 401', async (t) => {
 
 t.test('bad input: 400 naming the field', async (t) => {
   const cases: Array<[string, RegExp]> = [
-    ['/inbox/ada/messages?limit=0', /limit/],
+    ['/inbox/ada/messages?limit=0', /querystring\/limit must be an integer from 1 to 100/],
+    ['/inbox/ada/messages?limit=1.5', /limit/],
     ['/inbox/ada/messages?limit=101', /limit/],
     ['/inbox/ada/messages?limit=ten', /limit/],
-    ['/inbox/ada/messages?status=bogus', /status/],
+    ['/inbox/ada/messages?status=bogus', /querystring\/status must be one of: all, unread, read, archived/],
     ['/inbox/ada/messages?cursor=%21%21', /cursor/],
     [`/inbox/ada/messages?cursor=${Buffer.from('["yesterday","x"]').toString('base64url')}`, /cursor/],
     ['/inbox/ada/messages?colour=red', /colour/],

@@ -5,6 +5,7 @@ import type { Inbox, InboxRepository, Keyset } from './repository.js'
 import type { InboxItem, ListQuery } from './schema.js'
 
 const DEFAULT_LIMIT = 20
+const MAX_LIMIT = 100
 const iso = (d: Date | null) => d?.toISOString() ?? null
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
@@ -32,6 +33,12 @@ export function decodeCursor (cursor: string): Keyset {
   throw new Errors.InvalidInput('querystring/cursor is not a cursor this API returned: pass nextCursor as it came')
 }
 
+function parseLimit (text: string): number {
+  const n = /^[0-9]{1,3}$/.test(text) ? Number(text) : NaN
+  if (!(n >= 1 && n <= MAX_LIMIT)) throw new Errors.InvalidInput(`querystring/limit must be an integer from 1 to ${MAX_LIMIT}`)
+  return n
+}
+
 export function createInboxService ({ repo, hub }: { repo: InboxRepository, hub: InboxHub }) {
   const changed = async (box: Inbox) => await hub.publish({ type: 'changed', ...box })
 
@@ -41,7 +48,7 @@ export function createInboxService ({ repo, hub }: { repo: InboxRepository, hub:
      * the messages shown are marked seen; a back end reading with the API key marks nothing.
      */
     async list (box: Inbox, query: ListQuery, bySelf: boolean) {
-      const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit)
+      const limit = query.limit === undefined ? DEFAULT_LIMIT : parseLimit(query.limit)
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
       const rows = await repo.list(box, query.status ?? 'all', limit, after)
       const page = rows.slice(0, limit)
