@@ -214,3 +214,15 @@ t.test('spawned single-process mode sending to the push peer (NODE_EXTRA_CA_CERT
     t.match(done.deliveries[0], { status: 'skipped', reason: 'no_address' })
   })
 })
+
+t.test('push-service alone: starts with its settings; a VAPID pair that does not match stops it naming the settings', async (t) => {
+  const ok = await spawnRole(t, 'push-service', baseEnv(dbUrl, vapidEnv))
+  t.equal((await fetch(ok.url + '/health')).status, 200)
+  t.equal(await ok.kill('SIGTERM'), 0, 'and stops cleanly')
+
+  const other = webpush.generateVAPIDKeys()
+  const err = await spawnRole(t, 'push-service', baseEnv(dbUrl, { ...vapidEnv, VAPID_PRIVATE_KEY: other.privateKey })).catch((e: unknown) => e as Error)
+  t.match(err, { message: /exited with 1.*VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT: invalid VAPID settings: the public key is not the private key's/s })
+  const missing = await spawnRole(t, 'push-service', baseEnv(dbUrl, { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_SUBJECT: 'mailto:a@b.test' })).catch((e: unknown) => e as Error)
+  t.match(missing, { message: /VAPID_PRIVATE_KEY is required/ })
+})
