@@ -27,6 +27,8 @@ async function openStream (url: string, headers: Record<string, string> = {}) {
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) { e.comment = line.slice(1).trim(); any = true } else if (line.startsWith('event:')) { e.event = line.slice(6).trim(); any = true } else if (line.startsWith('data:')) { e.data += line.slice(5).trim(); any = true }
           }
+          // A block of only a comment is not an event: it has no type.
+          if (!e.data) e.event = ''
           if (any && (e.data || e.comment)) events.push(e)
         }
       }
