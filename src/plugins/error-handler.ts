@@ -1,10 +1,18 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
+import { isDatabaseUnreachable } from '../db/errors.js'
 
 /** Expected failures keep their code and message; anything else is logged and answered generically. */
 export default fp(async function errorHandlerPlugin (app) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isDatabaseUnreachable(err)) {
+      // Nothing was committed: the client may retry. Never a 202 for something that was not stored.
+      request.log.warn({ err: { message: err.message, code: err.code } }, 'database unreachable')
+      return reply.code(503).header('retry-after', '5').send({
+        statusCode: 503, code: 'UNAVAILABLE', error: 'Service Unavailable', message: 'The database is unreachable: nothing was stored; retry later'
+      })
+    }
     const statusCode = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500
     if (statusCode >= 500 && statusCode !== 503) {
       request.log.error({ err, route: request.routeOptions.url }, 'request failed')
