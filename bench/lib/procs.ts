@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { BUILD, ROOT, sleep, waitFor } from './util.js'
+
+export interface Proc {
+  name: string
+  child: ChildProcess
+  pid: number
+  output: () => string
+  /** Resolves with the first stdout line that pred accepts; rejects after timeoutMs or when the process exits. */
+  line: (pred: (line: string) => boolean, timeoutMs: number) => Promise<string>
+  rssMb: () => number | undefined
+  stop: (timeoutMs?: number) => Promise<void>
+}
+
+const running = new Set<Proc>()
+
+/** Resident set size of a process in MB, from /proc/<pid>/status (VmRSS). */
+export function rssMb (pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : undefined
+  } catch { return undefined }
+}
+
+export function start (name: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let partial = ''
+  const lines: string[] = []
+  const waiters = new Set<() => void>()
+  child.stdout?.on('data', (d: Buffer) => {
+    const s = partial + d.toString()
+    const parts = s.split('\n')
+    partial = parts.pop() ?? ''
+    lines.push(...parts)
+    if (out.length < 200_000) out += d.toString()
+    for (const w of waiters) w()
+  })
+  child.stderr?.on('data', (d: Buffer) => { if (out.length < 200_000) out += d.toString() })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { for (const w of waiters) w(); resolve() }))
+  const proc: Proc = {
+    name,
+    child,
+    pid: child.pid ?? -1,
+    output: () => out,
+    line: async (pred, timeoutMs) => await new Promise<string>((resolve, reject) => {
+      let seen = 0
+      const check = () => {
+        for (; seen < lines.length; seen++) {
+          if (pred(lines[seen] as string)) { cleanup(); return resolve(lines[seen] as string) }
+        }
+        if (child.exitCode !== null || child.signalCode !== null) { cleanup(); reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before the expected output: ${out.slice(-2000)}`)) }
+      }
+      const timer = setTimeout(() => { cleanup(); reject(new Error(`${name}: no expected output within ${timeoutMs} ms: ${out.slice(-2000)}`)) }, timeoutMs)
+      const cleanup = () => { clearTimeout(timer); waiters.delete(check) }
+      waiters.add(check)
+      check()
+    }),
+    rssMb: () => rssMb(proc.pid),
+    stop: async (timeoutMs = 10000) => {
+      running.delete(proc)
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      await exited
+      clearTimeout(t)
+    }
+  }
+  running.add(proc)
+  return proc
+}
+
+/** Runs a compiled benchmark child (bench/child/<name>.js) to its end and returns its last JSON line. */
+export async function runChild<T> (name: string, args: unknown[], timeoutMs: number): Promise<T> {
+  const p = start(name, process.execPath, [join(BUILD, 'child', `${name}.js`), ...args.map((a) => typeof a === 'string' ? a : JSON.stringify(a))])
+  try {
+    const line = await p.line((l) => l.startsWith('{'), timeoutMs)
+    return JSON.parse(line) as T
+  } finally {
+    await p.stop(3000)
+  }
+}
+
+/** A role of the system, as production runs it: node dist/main.js with SERVICE_ROLE; resolves once /health answers. */
+export async function startRole (role: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc & { url: string }> {
+  const p = start(role, process.execPath, [...nodeArgs, 'dist/main.js'], { ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' })
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(async () => {
+    if (p.child.exitCode !== null) throw new Error(`${role} exited with ${p.child.exitCode}: ${p.output().slice(-3000)}`)
+    const r = await fetch(url + '/health').catch(() => undefined)
+    return r?.ok === true
+  }, `${role} to answer /health`, 30000, 100)
+  return Object.assign(p, { url })
+}
+
+/** Stops everything still running: called at the end and on failure. */
+export async function stopAll (): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop(5000)))
+}
+
+/** Samples the RSS of processes every intervalMs until stopped; returns the peak of each in MB. */
+export function sampleRss (procs: Proc[], intervalMs = 200) {
+  const peak = new Map<string, number>()
+  const take = () => { for (const p of procs) { const v = p.rssMb(); if (v !== undefined && v > (peak.get(p.name) ?? 0)) peak.set(p.name, v) } }
+  take()
+  const timer = setInterval(take, intervalMs)
+  return {
+    stop: (): Record<string, number> => { clearInterval(timer); take(); return Object.fromEntries(peak) }
+  }
+}
+
+/** A port nothing listens on right now (the kernel picks it), for a process the benchmark starts. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export { sleep }
