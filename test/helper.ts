@@ -62,7 +62,7 @@ export interface RoleProcess { child: ChildProcess, port: number, url: string, o
 
 /** Runs a role as its own process from the compiled code, as production does; waits until /health answers. */
 export async function spawnRole (t: Test, role: string, env: Record<string, string>): Promise<RoleProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  const port = env.PORT ? Number(env.PORT) : 20000 + Math.floor(Math.random() * 20000)
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' },
