@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
@@ -60,16 +61,40 @@ export async function buildTestApp (t: Test, env: Record<string, string>): Promi
 
 export interface RoleProcess { child: ChildProcess, port: number, url: string, output: () => string, kill: (signal?: NodeJS.Signals) => Promise<number | null> }
 
-/** Runs a role as its own process from the compiled code, as production does; waits until /health answers. */
+/** A port the kernel just gave out and took back: free unless someone grabs it in the next moment. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * Runs a role as its own process from the compiled code, as production does; waits until /health
+ * answers. Test files run in parallel, so a port can be taken between choosing and binding it: then
+ * the role is started again on another one (unless the test fixed PORT).
+ */
 export async function spawnRole (t: Test, role: string, env: Record<string, string>): Promise<RoleProcess> {
-  const port = env.PORT ? Number(env.PORT) : 20000 + Math.floor(Math.random() * 20000)
+  for (let tries = 1; ; tries++) {
+    try {
+      return await spawnOnce(t, role, env, env.PORT ? Number(env.PORT) : await freePort())
+    } catch (err) {
+      if (env.PORT || tries >= 4 || !String((err as Error).message).includes('EADDRINUSE')) throw err
+    }
+  }
+}
+
+async function spawnOnce (t: Test, role: string, env: Record<string, string>, port: number): Promise<RoleProcess> {
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' },
+    // At least info, so the child's own "started" line says the port is its.
+    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: ['warn', 'error', 'silent', 'fatal'].includes(env.LOG_LEVEL ?? '') ? 'info' : env.LOG_LEVEL ?? 'info', SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
-  child.stdout?.on('data', (d) => { out += String(d) })
+  let started = false
+  child.stdout?.on('data', (d) => { out += String(d); started ||= out.includes('"msg":"started"') })
   child.stderr?.on('data', (d) => { out += String(d) })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -80,9 +105,11 @@ export async function spawnRole (t: Test, role: string, env: Record<string, stri
   const url = `http://127.0.0.1:${port}`
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`${role} exited with ${child.exitCode}: ${out}`)
+    // Only once this child says it listens: a /health answer before that could come from another test's process.
+    if (!started) return false
     const r = await fetch(url + '/health').catch(() => undefined)
     return r?.ok === true
-  }, { timeoutMs: 20000, what: `${role} to start` })
+  }, { timeoutMs: 30000, what: `${role} to start` })
   return { child, port, url, output: () => out, kill }
 }
 
