@@ -102,6 +102,10 @@ async function spawnOnce (t: Test, role: string, env: Record<string, string>, po
     return await exited
   }
   t.teardown(() => kill('SIGKILL'))
+  // A test file that crashes skips its teardowns: its children must not outlive it.
+  const orphan = () => { child.kill('SIGKILL') }
+  process.once('exit', orphan)
+  child.once('exit', () => process.off('exit', orphan))
   const url = `http://127.0.0.1:${port}`
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`${role} exited with ${child.exitCode}: ${out}`)
