@@ -99,7 +99,12 @@ t.test('six hardened images built offline, run with the committed compose file, 
   t.teardown(() => { compose('down', '-v', '--remove-orphans', '-t', '20') })
   must(compose('config', '-q'), 'docker-compose config -q')
   must(compose('up', '-d', '--no-build'), 'docker-compose up -d')
-  const id = (service: string) => must(compose('ps', '-q', service), `ps ${service}`).trim()
+  // container ids, looked up once: a restarted container keeps its id
+  const ids = new Map<string, string>()
+  const id = (service: string) => {
+    if (!ids.has(service)) ids.set(service, must(compose('ps', '-q', service), `ps ${service}`).trim())
+    return ids.get(service) ?? ''
+  }
 
   // 4. every long-running container turns healthy; the migration ran once and exited 0
   const services = [...ROLES, ...OTHERS]
