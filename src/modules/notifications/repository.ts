@@ -18,6 +18,15 @@ export interface NewNotification {
   requestHash?: string
 }
 
+/** Everything one accepted notification writes, ids included. */
+export interface AcceptedRows extends Omit<NewNotification, 'channels'> {
+  id: string
+  status: 'accepted' | 'scheduled'
+  deliveries: Array<{ id: string, channel: Channel, status: string }>
+  acceptedResponse?: unknown
+  job: { queue: string, jobName: string, jobId: string, payload: Record<string, unknown>, runAt: Date | null }
+}
+
 export function createNotificationsRepository (db: Db) {
   return {
     transaction: <T>(fn: (tx: Tx) => Promise<T>) => db.transaction(fn),
@@ -34,42 +43,32 @@ export function createNotificationsRepository (db: Db) {
       return row
     },
 
-    async upsertRecipient (tx: Tx, tenantId: string, r: NewNotification['recipient']): Promise<void> {
-      const set = Object.fromEntries(Object.entries({ email: r.email, phone: r.phone, locale: r.locale, timezone: r.timezone })
-        .filter(([, v]) => v !== undefined))
-      const insert = tx.insert(recipients).values({ tenantId, id: r.id, ...set })
-      await (Object.keys(set).length > 0
-        ? insert.onConflictDoUpdate({ target: [recipients.tenantId, recipients.id], set: { ...set, updatedAt: sql`now()` } })
-        : insert.onConflictDoNothing())
-    },
-
-    async insert (tx: Tx, n: NewNotification, status: string, deliveryStatus: (i: number) => string) {
-      const [row] = await tx.insert(notifications).values({
-        tenantId: n.tenantId,
-        recipientId: n.recipient.id,
-        category: n.category,
-        strategy: n.strategy,
-        priority: n.priority,
-        content: n.content,
-        status,
-        sendAt: n.sendAt,
-        idempotencyKey: n.idempotencyKey,
-        requestHash: n.requestHash
-      }).returning({ id: notifications.id })
-      if (!row) throw new Error('notification insert returned nothing')
-      const rows = await tx.insert(deliveries).values(n.channels.map((channel, position) => ({
-        notificationId: row.id, tenantId: n.tenantId, channel, position, status: deliveryStatus(position)
-      }))).returning({ id: deliveries.id, channel: deliveries.channel, status: deliveries.status, position: deliveries.position })
-      rows.sort((a, b) => a.position - b.position)
-      return { id: row.id, deliveries: rows.map(({ id, channel, status }) => ({ id, channel, status })) }
-    },
-
-    async saveAcceptedResponse (tx: Tx, id: string, response: unknown): Promise<void> {
-      await tx.update(notifications).set({ acceptedResponse: response }).where(eq(notifications.id, id))
-    },
-
-    async addOutbox (tx: Tx, job: typeof outbox.$inferInsert): Promise<void> {
-      await tx.insert(outbox).values(job)
+    /**
+     * Writes an accepted notification in one statement, so one round trip and one commit: the
+     * recipient (upserted with the addresses given), the notification, its deliveries and its
+     * outbox job. Ids are made by the caller, so nothing needs to come back. Runs on its own
+     * (atomic as any statement) or inside the idempotency transaction.
+     */
+    async insertAccepted (n: AcceptedRows, tx?: Tx): Promise<void> {
+      const on = tx ?? db
+      const r = n.recipient
+      const given = (['email', 'phone', 'locale', 'timezone'] as const).filter((k) => r[k] !== undefined)
+      const upsert = given.length > 0
+        ? sql`on conflict (tenant_id, id) do update set ${sql.join(given.map((k) => sql`${sql.identifier(k)} = excluded.${sql.identifier(k)}`), sql`, `)}, updated_at = now()`
+        : sql`on conflict do nothing`
+      const rows = n.deliveries.map((d, position) => sql`(${d.id}::uuid, ${n.id}::uuid, ${n.tenantId}::uuid, ${d.channel}, ${position}::int, ${d.status})`)
+      await on.execute(sql`with r as (
+          insert into ${recipients} (tenant_id, id, email, phone, locale, timezone)
+          values (${n.tenantId}, ${r.id}, ${r.email ?? null}, ${r.phone ?? null}, ${r.locale ?? null}, ${r.timezone ?? null}) ${upsert}
+        ), n as (
+          insert into ${notifications} (id, tenant_id, recipient_id, category, strategy, priority, content, status, send_at, idempotency_key, request_hash, accepted_response)
+          values (${n.id}, ${n.tenantId}, ${r.id}, ${n.category}, ${n.strategy}, ${n.priority ?? null}, ${JSON.stringify(n.content)}::jsonb, ${n.status},
+            ${n.sendAt?.toISOString() ?? null}::timestamptz, ${n.idempotencyKey ?? null}, ${n.requestHash ?? null}, ${n.acceptedResponse === undefined ? null : JSON.stringify(n.acceptedResponse)}::jsonb)
+        ), d as (
+          insert into ${deliveries} (id, notification_id, tenant_id, channel, position, status) values ${sql.join(rows, sql`, `)}
+        )
+        insert into ${outbox} (queue, job_name, job_id, payload, run_at)
+        values (${n.job.queue}, ${n.job.jobName}, ${n.job.jobId}, ${JSON.stringify(n.job.payload)}::jsonb, ${n.job.runAt?.toISOString() ?? null}::timestamptz)`)
     },
 
     async get (tenantId: string, id: string) {

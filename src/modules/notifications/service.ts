@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { Errors } from '../../errors.js'
 import { JOBS, QUEUES, jobIds, notificationOutcome, queueForChannel, type Channel } from '../../queues/contracts.js'
 import type { Queues } from '../../plugins/queues.js'
-import type { NotificationsRepository } from './repository.js'
+import type { AcceptedRows, NotificationsRepository } from './repository.js'
 import type { Accepted, NotificationBody, NotificationView } from './schema.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -26,38 +26,47 @@ export function createNotificationsService ({ repo, queues, onAccepted }: {
       const scheduled = sendAt !== null && sendAt.getTime() > Date.now()
       const strategy = body.strategy ?? 'all'
       const requestHash = idempotencyKey ? createHash('sha256').update(canonical(body)).digest('hex') : undefined
+      // Ids are made here, so the whole notification is one INSERT statement and the response needs nothing back.
+      const id = randomUUID()
+      const accepted: Accepted = {
+        id,
+        status: scheduled ? 'scheduled' : 'accepted',
+        deliveries: body.channels.map((channel, i) => ({
+          id: randomUUID(),
+          channel,
+          status: scheduled || (strategy === 'fallback' && i > 0) ? 'pending' : 'queued'
+        }))
+      }
+      const rows: AcceptedRows = {
+        id,
+        tenantId,
+        recipient: body.recipient,
+        status: accepted.status,
+        deliveries: accepted.deliveries as AcceptedRows['deliveries'],
+        strategy,
+        category: body.category ?? 'default',
+        priority: body.priority,
+        content: body.content,
+        sendAt,
+        idempotencyKey,
+        requestHash,
+        acceptedResponse: idempotencyKey ? accepted : undefined,
+        job: { queue: QUEUES.orchestrator, jobName: JOBS.orchestrate, jobId: jobIds.orchestrate(id), payload: { notificationId: id }, runAt: scheduled ? sendAt : null }
+      }
+      if (!idempotencyKey) {
+        await repo.insertAccepted(rows)
+        onAccepted()
+        return accepted
+      }
 
       const response = await repo.transaction(async (tx) => {
-        if (idempotencyKey) {
-          if (!await repo.tryLockKey(tx, tenantId, idempotencyKey)) throw new Errors.IdempotencyInFlight()
-          const earlier = await repo.findByKey(tx, tenantId, idempotencyKey)
-          if (earlier) {
-            if (earlier.requestHash !== requestHash) throw new Errors.IdempotencyMismatch()
-            return { replay: true, accepted: earlier.acceptedResponse as Accepted }
-          }
+        if (!await repo.tryLockKey(tx, tenantId, idempotencyKey)) throw new Errors.IdempotencyInFlight()
+        const earlier = await repo.findByKey(tx, tenantId, idempotencyKey)
+        if (earlier) {
+          if (earlier.requestHash !== requestHash) throw new Errors.IdempotencyMismatch()
+          return { replay: true, accepted: earlier.acceptedResponse as Accepted }
         }
-        await repo.upsertRecipient(tx, tenantId, body.recipient)
-        const created = await repo.insert(tx, {
-          tenantId,
-          recipient: body.recipient,
-          channels: body.channels,
-          strategy,
-          category: body.category ?? 'default',
-          priority: body.priority,
-          content: body.content,
-          sendAt,
-          idempotencyKey,
-          requestHash
-        }, scheduled ? 'scheduled' : 'accepted', (i) => scheduled || (strategy === 'fallback' && i > 0) ? 'pending' : 'queued')
-        const accepted: Accepted = { id: created.id, status: scheduled ? 'scheduled' : 'accepted', deliveries: created.deliveries }
-        if (idempotencyKey) await repo.saveAcceptedResponse(tx, created.id, accepted)
-        await repo.addOutbox(tx, {
-          queue: QUEUES.orchestrator,
-          jobName: JOBS.orchestrate,
-          jobId: jobIds.orchestrate(created.id),
-          payload: { notificationId: created.id },
-          runAt: scheduled ? sendAt : null
-        })
+        await repo.insertAccepted(rows, tx)
         return { replay: false, accepted }
       })
       if (!response.replay) onAccepted()
