@@ -23,6 +23,7 @@ export interface LoadOptions {
   amount?: number
   /** ...or after this many seconds, whichever comes first. */
   duration: number
+  /** Asked-for rate; what is offered is the nearest K × 2 × r (see offeredRate). */
   overallRate?: number
   start?: number
 }
@@ -40,30 +41,29 @@ export interface LoadResult {
   endedAt: number
   statusCodes: Record<string, number>
   instances: number
+  /** The rate actually offered (requests/s), when one was asked for. */
+  offeredRate: number | null
 }
-
-/** Splits n into k integers that differ by at most one. */
-const split = (n: number, k: number) => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
 
 export async function runLoad (o: LoadOptions): Promise<LoadResult> {
   let n = o.start ?? 0
   const latencies: number[] = []
   const statusCodes: Record<string, number> = {}
-  const instances = o.overallRate !== undefined ? Math.max(1, Math.min(16, o.connections, Math.floor(o.overallRate / 2))) : 1
-  const conns = split(o.connections, instances)
-  const rates = o.overallRate !== undefined ? split(Math.round(o.overallRate), instances) : []
-  const amounts = o.amount !== undefined ? split(o.amount, instances) : []
+  let lastResponseAt = 0
+  // An offered rate becomes K instances × c connections × r requests per connection per second.
+  const c = 2
+  const perConnection = o.overallRate !== undefined ? Math.max(1, Math.ceil(o.overallRate / (c * 16))) : undefined
+  const instances = o.overallRate !== undefined && perConnection !== undefined ? Math.max(1, Math.round(o.overallRate / (c * perConnection))) : 1
+  const offeredRate = perConnection !== undefined ? instances * c * perConnection : undefined
   const startedAt = wallMs()
-  const results = await Promise.all(conns.map(async (connections, i) => {
+  const results = await Promise.all(Array.from({ length: instances }, async (_, i) => {
     await sleep((i * 1000) / instances)
-    const rate = rates[i]
-    const amount = amounts[i]
     const opts = {
       url: o.url,
-      connections: Math.max(1, Math.min(connections, rate ?? connections, amount ?? connections)),
-      ...(amount !== undefined ? { amount } : {}),
-      duration: Math.max(1, o.duration - (i * 1) / instances),
-      ...(rate !== undefined ? { overallRate: rate } : {}),
+      ...(perConnection !== undefined
+        ? { connections: c, connectionRate: perConnection, amount: c * perConnection * o.duration }
+        : { connections: o.connections, ...(o.amount !== undefined ? { amount: o.amount } : {}) }),
+      duration: o.duration,
       timeout: 10,
       headers: { authorization: `Bearer ${o.apiKey}`, 'content-type': 'application/json' },
       requests: [{
@@ -72,14 +72,18 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
         setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(notificationBody(o.channel, n++, o.run, o.inboxes)) })
       }]
     } satisfies autocannon.Options
-    const instance = autocannon(opts, () => {})
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+    const instance = autocannon(opts)
+    instance.on('response', (_client, statusCode, _bytes, ms) => {
       statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1
+      lastResponseAt = wallMs()
       if (statusCode >= 200 && statusCode < 300) latencies.push(ms)
     })
-    return await instance
+    // autocannon ignores the duration once an amount is given: the time bound is kept here.
+    const timer = setTimeout(() => instance.stop(), Math.max(0, startedAt + (o.duration + 2) * 1000 - wallMs()))
+    try { return await instance } finally { clearTimeout(timer) }
   }))
-  const endedAt = wallMs()
+  // From the first request sent to the last response: autocannon's own wind-down is not load.
+  const endedAt = lastResponseAt || wallMs()
   const sum = (f: (r: autocannon.Result) => number) => results.reduce((a, r) => a + f(r), 0)
   const accepted = sum((r) => r['2xx'])
   const seconds = (endedAt - startedAt) / 1000
@@ -96,7 +100,8 @@ export async function runLoad (o: LoadOptions): Promise<LoadResult> {
     startedAt,
     endedAt,
     statusCodes,
-    instances
+    instances,
+    offeredRate: offeredRate ?? null
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { BUILD, ROOT, sleep, waitFor } from './util.js'
@@ -25,8 +25,56 @@ export function rssMb (pid: number): number | undefined {
   } catch { return undefined }
 }
 
-export function start (name: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined once it is gone. */
+export function cpuSeconds (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch { return undefined }
+}
+
+/** PostgreSQL backends serving one database (their title is "postgres: 15/main: user db ..."). */
+function backendsOf (database: string): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8')
+      if (cmd.startsWith('postgres: ') && cmd.includes(` ${database} `)) out.push(Number(d))
+    } catch {}
+  }
+  return out
+}
+
+/**
+ * CPU used by the processes of a measurement (the roles, and PostgreSQL's backends for its
+ * database): robust on a shared machine where rates drift, since other work does not count.
+ */
+export function cpuMeter (procs: Proc[], database?: string) {
+  const take = () => {
+    const m = new Map<string, number>()
+    for (const p of procs) m.set(p.name, cpuSeconds(p.pid) ?? 0)
+    if (database) for (const pid of backendsOf(database)) m.set(`pg:${pid}`, cpuSeconds(pid) ?? 0)
+    return m
+  }
+  const before = take()
+  return {
+    /** CPU milliseconds per unit of work, by process (PostgreSQL's backends summed as "postgres"). */
+    stop: (units: number): Record<string, number> => {
+      const after = take()
+      const out: Record<string, number> = {}
+      for (const [k, v] of after) {
+        const name = k.startsWith('pg:') ? 'postgres' : k
+        out[name] = (out[name] ?? 0) + (v - (before.get(k) ?? 0))
+      }
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round((v * 1000 / Math.max(1, units)) * 100) / 100]))
+    }
+  }
+}
+
+export function start (name: string, command: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): Proc {
+  const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let partial = ''
   const lines: string[] = []
@@ -86,7 +134,8 @@ export async function runChild<T> (name: string, args: unknown[], timeoutMs: num
 
 /** A role of the system, as production runs it: node dist/main.js with SERVICE_ROLE; resolves once /health answers. */
 export async function startRole (role: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc & { url: string }> {
-  const p = start(role, process.execPath, [...nodeArgs, 'dist/main.js'], { ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' })
+  // BENCH_SYSTEM_ROOT runs another checkout's build (an A/B comparison of two versions).
+  const p = start(role, process.execPath, [...nodeArgs, 'dist/main.js'], { ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' }, process.env.BENCH_SYSTEM_ROOT ?? ROOT)
   const url = `http://127.0.0.1:${port}`
   await waitFor(async () => {
     if (p.child.exitCode !== null) throw new Error(`${role} exited with ${p.child.exitCode}: ${p.output().slice(-3000)}`)

@@ -9,17 +9,15 @@ const http = (d: DriveResult) => `p50 ${ms(d.load.latencyMs.p50)} · p99 ${ms(d.
 const ratio = (a: number, b: number) => b > 0 ? (a / b).toFixed(2) : '–'
 const k = (stored: number) => stored >= 1000 ? `${stored / 1000}k` : String(stored)
 
-export function halfLoad (sweep: DriveResult[], highest: number): DriveResult | undefined {
-  return sweep.find((s) => s.offeredRate !== null && Math.abs(s.offeredRate - highest * 0.5) <= Math.max(1, highest * 0.05)) ?? sweep[0]
-}
+export const halfLoad = (sweep: DriveResult[]): DriveResult | undefined => sweep.find((s) => s.fraction === 0.5) ?? sweep[0]
 
 /** The short table the README shows: every figure beside its ceiling from the same run, and the goals. */
 export function markdown (r: Results): string {
   const { ceilings: c, roles, all, machine: m } = r
   const g = Object.fromEntries(r.goals.map((x) => [x.id, x]))
   const lower = Math.min(c.http.perSecond, c.db.perSecond)
-  const halfIn = halfLoad(roles.sweep.inapp, roles.inapp.deliveredPerSecond)
-  const halfEm = halfLoad(roles.sweep.email, roles.email.deliveredPerSecond)
+  const halfIn = halfLoad(roles.sweep.inapp)
+  const halfEm = halfLoad(roles.sweep.email)
   const lines: string[] = []
   lines.push(`Run of ${m.date} on ${m.nproc} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, ${m.postgres}, Redis ${m.redis}; SMTP sink: ${m.sink}; ` +
     `${r.plan.name} plan, ${r.plan.connections} connections, pool ${r.plan.poolSize}, worker concurrency ${r.plan.workerConcurrency}, SMTP pool ${r.plan.smtpPoolSize}; took ${Math.round(r.seconds)} s.`)

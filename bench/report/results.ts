@@ -25,7 +25,7 @@ const ratio = (a: number, b: number) => b > 0 ? Math.round((a / b) * 100) / 100 
 export function goals (r: Omit<Results, 'goals'>): Goal[] {
   const { ceilings: c, roles } = r
   const lower = Math.min(c.http.perSecond, c.db.perSecond)
-  const half = roles.sweep.inapp.find((s) => s.offeredRate !== null && Math.abs(s.offeredRate - roles.inapp.deliveredPerSecond * 0.5) <= Math.max(1, roles.inapp.deliveredPerSecond * 0.05)) ?? roles.sweep.inapp[0]
+  const half = roles.sweep.inapp.find((s) => s.fraction === 0.5) ?? roles.sweep.inapp[0]
   const out: Goal[] = [
     { id: 'intake', what: 'intake ≥ 0.7 × lower of HTTP and DB ceilings', figure: round(roles.intake.load.acceptedPerSecond), against: lower, ratio: ratio(roles.intake.load.acceptedPerSecond, lower), target: '≥ 0.7', met: roles.intake.load.acceptedPerSecond >= 0.7 * lower },
     { id: 'email', what: 'email delivery ≥ 0.7 × SMTP ceiling', figure: roles.email.deliveredPerSecond, against: c.smtp.perSecond, ratio: ratio(roles.email.deliveredPerSecond, c.smtp.perSecond), target: '≥ 0.7', met: roles.email.deliveredPerSecond >= 0.7 * c.smtp.perSecond },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { LoadOptions, LoadResult } from '../child/load.js'
 import { API_KEY, inboxId, type BenchChannel } from '../lib/body.js'
 import { query } from '../lib/infra.js'
-import { runChild, sampleRss } from '../lib/procs.js'
+import { cpuMeter, runChild, sampleRss } from '../lib/procs.js'
 import { listenInboxes } from '../lib/sse.js'
 import type { RunningSystem } from '../lib/system.js'
 import { percentiles, round, sleep, wallMs } from '../lib/util.js'
@@ -27,6 +27,8 @@ export interface DriveOptions {
 export interface DriveResult {
   channel: BenchChannel
   offeredRate: number | null
+  /** In a sweep: the offered rate as a fraction of the highest rate sustained. */
+  fraction?: number
   load: LoadResult
   sent: number
   ended: number
@@ -36,6 +38,8 @@ export interface DriveResult {
   sentLatencyMs: ReturnType<typeof percentiles>
   announcedLatencyMs?: ReturnType<typeof percentiles>
   peakRssMb: Record<string, number>
+  /** CPU milliseconds per notification, by role and for PostgreSQL (this run's database only). */
+  cpuMsPerNotification: Record<string, number>
 }
 
 const counts = async (o: DriveOptions, since: number) => (await query<{ sent: number, ended: number }>(o.databaseUrl, `
@@ -55,6 +59,7 @@ export async function drive (o: DriveOptions): Promise<DriveResult> {
     ? await listenInboxes(o.system.inboxUrl, API_KEY, Array.from({ length: o.inboxes }, (_, i) => inboxId(run, i)))
     : undefined
   const rss = sampleRss(o.system.procs)
+  const cpu = cpuMeter(o.system.procs, new URL(o.databaseUrl).pathname.slice(1))
   const since = wallMs() - 5
   try {
     const loadOptions: LoadOptions = {
@@ -65,7 +70,7 @@ export async function drive (o: DriveOptions): Promise<DriveResult> {
     }
     const load = await runChild<LoadResult>('load', [loadOptions], (o.duration + 60) * 1000)
     if (o.deliver === false) {
-      return { channel: o.channel, offeredRate: o.rate ?? null, load, sent: 0, ended: 0, complete: true, deliveredPerSecond: 0, sentLatencyMs: percentiles([]), peakRssMb: rss.stop() }
+      return { channel: o.channel, offeredRate: load.offeredRate, load, sent: 0, ended: 0, complete: true, deliveredPerSecond: 0, sentLatencyMs: percentiles([]), peakRssMb: rss.stop(), cpuMsPerNotification: cpu.stop(load.accepted) }
     }
     const until = Date.now() + o.drainTimeoutSec * 1000
     let c = { sent: 0, ended: 0 }
@@ -77,25 +82,26 @@ export async function drive (o: DriveOptions): Promise<DriveResult> {
       await sleep(250)
     }
     const peakRssMb = rss.stop()
+    const cpuMsPerNotification = cpu.stop(load.accepted)
     const rows = await query<{ id: string, accepted: number, sent: number }>(o.databaseUrl, `
       select n.id, extract(epoch from n.created_at) * 1000 as accepted, extract(epoch from a.created_at) * 1000 as sent
       from notifications n join deliveries d on d.notification_id = n.id
       join delivery_attempts a on a.delivery_id = d.id and a.outcome = 'sent'
       where n.tenant_id = $1 and n.created_at >= to_timestamp($2::float8 / 1000) and d.channel = $3`, [o.tenantId, since, o.channel])
     const sentLatency = rows.map((r) => Number(r.sent) - Number(r.accepted))
-    let end = Math.max(...rows.map((r) => Number(r.sent)), load.endedAt)
+    let end = rows.reduce((m, r) => Math.max(m, Number(r.sent)), load.endedAt)
     let announcedLatencyMs: DriveResult['announcedLatencyMs']
     if (listener) {
       const accepted = new Map(rows.map((r) => [r.id, Number(r.accepted)]))
       const lat: number[] = []
       for (const [id, at] of listener.arrivals) { const a = accepted.get(id); if (a !== undefined) lat.push(at - a) }
       announcedLatencyMs = percentiles(lat)
-      end = Math.max(end, ...listener.arrivals.values())
+      for (const at of listener.arrivals.values()) end = Math.max(end, at)
     }
     const delivered = listener ? Math.min(listener.arrivals.size, rows.length) : rows.length
     return {
       channel: o.channel,
-      offeredRate: o.rate ?? null,
+      offeredRate: load.offeredRate,
       load,
       sent: c.sent,
       ended: c.ended,
@@ -103,7 +109,8 @@ export async function drive (o: DriveOptions): Promise<DriveResult> {
       deliveredPerSecond: round(delivered / ((end - load.startedAt) / 1000)),
       sentLatencyMs: percentiles(sentLatency),
       ...(announcedLatencyMs ? { announcedLatencyMs } : {}),
-      peakRssMb
+      peakRssMb,
+      cpuMsPerNotification
     }
   } finally {
     rss.stop()

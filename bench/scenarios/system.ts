@@ -22,7 +22,8 @@ const settings = (plan: Plan) => ({
 const summary = (what: string, r: DriveResult) =>
   `${what}: ${round(r.load.acceptedPerSecond)} accepted/s (p50 ${r.load.latencyMs.p50} ms, p99 ${r.load.latencyMs.p99} ms)` +
   (r.sent ? `, ${r.deliveredPerSecond} delivered/s, accepted→sent p50 ${r.sentLatencyMs.p50} p99 ${r.sentLatencyMs.p99} ms${r.complete ? '' : ' (INCOMPLETE)'}` : '') +
-  (r.load.non2xx || r.load.errors ? ` [non-2xx ${r.load.non2xx}, errors ${r.load.errors}]` : '')
+  (r.load.non2xx || r.load.errors ? ` [non-2xx ${r.load.non2xx}, errors ${r.load.errors}]` : '') +
+  `; CPU ms/notification ${Object.entries(r.cpuMsPerNotification).map(([k, v]) => `${k} ${v}`).join(', ')}`
 
 /**
  * Intake, then email and in-app delivery, on a fresh database holding `stored` notifications.
@@ -81,10 +82,10 @@ export async function sweep (ctx: Context, m: { system: RunningSystem, databaseU
     // Enough connections that the offered rate is kept even when responses slow down.
     const r = await drive({
       system: m.system, databaseUrl: m.databaseUrl, tenantId: m.tenantId, channel, rate, duration,
-      amount: rate * duration, connections: ctx.plan.connections, inboxes: ctx.plan.inboxes, drainTimeoutSec: ctx.plan.drainTimeoutSec
+      connections: ctx.plan.connections, inboxes: ctx.plan.inboxes, drainTimeoutSec: ctx.plan.drainTimeoutSec
     })
-    log(`sweep ${channel} ${f}× (${rate}/s): ${summary('', r)}`)
-    out.push(r)
+    log(`sweep ${channel} ${f}× (${r.offeredRate}/s offered): ${summary('', r)}`)
+    out.push({ ...r, fraction: f })
   }
   return out
 }

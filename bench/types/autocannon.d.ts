@@ -7,6 +7,7 @@ declare module 'autocannon' {
       amount?: number
       duration?: number
       overallRate?: number
+      connectionRate?: number
       timeout?: number
       headers?: Record<string, string>
       requests?: Array<{ method?: string, path?: string, body?: string, setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>
@@ -23,6 +24,10 @@ declare module 'autocannon' {
       requests: Histogram
     }
   }
-  function autocannon (opts: autocannon.Options): Promise<autocannon.Result>
+  interface Instance extends PromiseLike<autocannon.Result> {
+    on: (event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void) => Instance
+    stop: () => void
+  }
+  function autocannon (opts: autocannon.Options): Instance
   export default autocannon
 }
