@@ -51,7 +51,7 @@ build() {
     say "building $(image_of "$role")"
     # the log keeps "Sending build context to Docker daemon" (the context size)
     # ${args[@]+...}: an empty array under set -u on bash older than 4.4
-    docker build ${args[@]+"${args[@]}"} -f "$here/Dockerfile.$role" -t "$(image_of "$role")" "$root" \
+    docker build --force-rm ${args[@]+"${args[@]}"} -f "$here/Dockerfile.$role" -t "$(image_of "$role")" "$root" \
       >"$report_dir/build-$role.log" 2>&1 || {
       tail -n 40 "$report_dir/build-$role.log" >&2
       die "build of $role failed (log: $report_dir/build-$role.log)"

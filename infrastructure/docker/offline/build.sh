@@ -61,7 +61,7 @@ EOF
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["/bin/bash"]' - "$debian_image.unpatched" >/dev/null
   log "upgrading into $debian_image"
-  docker build -q -t "$debian_image" --build-arg "BASE=$debian_image.unpatched" "$here/debian" >/dev/null
+  docker build --force-rm -q -t "$debian_image" --build-arg "BASE=$debian_image.unpatched" "$here/debian" >/dev/null
   docker image rm "$debian_image.unpatched" >/dev/null
 }
 
@@ -81,7 +81,7 @@ build_node() {
   local ca="${OFFLINE_CA_BUNDLE:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}}"
   if [ -f "$ca" ]; then cp "$ca" "$ctx/ca-bundle.crt"; else : >"$ctx/ca-bundle.crt"; fi
   log "building $node_image"
-  docker build -q -t "$node_image" \
+  docker build --force-rm -q -t "$node_image" \
     --build-arg "DEBIAN_IMAGE=$debian_image" \
     --build-arg "NODE_VERSION=$node_version" \
     --build-arg "NPM_VERSION=$npm_version" \
@@ -93,14 +93,14 @@ build_from_debian() {
   if exists "$image"; then log "$image exists"; return; fi
   build_debian
   log "building $image"
-  docker build -q -t "$image" --build-arg "DEBIAN_IMAGE=$debian_image" "$here/$name" >/dev/null
+  docker build --force-rm -q -t "$image" --build-arg "DEBIAN_IMAGE=$debian_image" "$here/$name" >/dev/null
 }
 
 build_mailpit() {
   if exists "$mailpit_image"; then log "$mailpit_image exists"; return; fi
   build_node
   log "building $mailpit_image"
-  docker build -q -t "$mailpit_image" --build-arg "NODE_IMAGE=$node_image" "$here/mailpit" >/dev/null
+  docker build --force-rm -q -t "$mailpit_image" --build-arg "NODE_IMAGE=$node_image" "$here/mailpit" >/dev/null
 }
 
 target="${1:-all}"
