@@ -132,7 +132,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const data = Object.fromEntries(Object.keys(schema.properties).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]))
   let parsed: Env
   try {
-    parsed = envSchema<Env>({ schema, data, dotenv: false })
+    parsed = envSchema<Env>({ schema, data, dotenv: false, env: false })
   } catch (err) {
     throw new ConfigError(describe(err as Error))
   }

@@ -46,6 +46,11 @@ t.test('each role needs only its own settings; all mode runs without channel set
   t.equal(loadConfig({ ...good, SERVICE_ROLE: 'inapp-service' }).PORT, 3004, 'the default port of the role')
   t.equal(loadConfig({ ...good, SERVICE_ROLE: 'all' }).roles.length, 6)
   t.equal(loadConfig({ ...good, SERVICE_ROLE: 'all' }).HOST, '127.0.0.1')
+  const sms = { ...good, SERVICE_ROLE: 'sms-service', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'token', TWILIO_FROM: '+15005550006' }
+  t.equal(loadConfig({ ...sms, TWILIO_STATUS_CALLBACK_URL: '' }).TWILIO_STATUS_CALLBACK_URL, undefined, 'an empty optional setting is unset (as compose passes it)')
+  process.env.PORT = '1'
+  t.equal(loadConfig({ ...good, SERVICE_ROLE: 'inapp-service' }).PORT, 3004, 'only the environment given is read, not process.env besides')
+  delete process.env.PORT
   t.equal(loadConfig({ ...good, SERVICE_ROLE: 'push-service', VAPID_PUBLIC_KEY: 'B'.repeat(87), VAPID_PRIVATE_KEY: 'p'.repeat(43), VAPID_SUBJECT: 'mailto:ops@example.test', PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true' }).PUSH_ALLOW_PRIVATE_ENDPOINTS, true)
 })
 
