@@ -1,8 +1,7 @@
 import type { Delivery } from '../../db/schema.js'
 import { FINAL_DELIVERY_STATUS, SUCCESS_STATUS, notificationOutcome, type Channel } from '../../queues/contracts.js'
-import type { OrchestratorRepository } from './repository.js'
+import type { Audience, OrchestratorRepository } from './repository.js'
 
-type Audience = Awaited<ReturnType<OrchestratorRepository['audience']>>
 const isFinal = (d: Delivery) => (FINAL_DELIVERY_STATUS as readonly string[]).includes(d.status)
 const isSuccess = (d: Delivery) => (SUCCESS_STATUS as readonly string[]).includes(d.status)
 
@@ -26,9 +25,10 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
 }) {
   async function step (notificationId: string): Promise<void> {
     const toEnqueue: Delivery[] = []
-    await repo.withNotification(notificationId, async (tx, n) => {
+    await repo.withNotification(notificationId, async (tx, n, ds) => {
       if (['failed', 'canceled'].includes(n.status)) return
-      let ds = await repo.deliveries(tx, n.id)
+      // Set when a move found its delivery changed meanwhile: the statuses are then read again.
+      let stale = false
       if (n.status === 'completed') {
         // Only a late provider receipt (an SMS undelivered after sent) can take a success back.
         if (ds.some(isSuccess)) return
@@ -41,7 +41,7 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
       const route = async (d: Delivery): Promise<'queued' | 'skipped' | 'gone'> => {
         audience ??= await repo.audience(tx, n.tenantId, n.recipientId)
         const reason = skipReason(d.channel, n.category, audience)
-        if (!await repo.move(tx, d.id, reason ? 'skipped' : 'queued', reason)) return 'gone'
+        if (!await repo.move(tx, d.id, reason ? 'skipped' : 'queued', reason)) { stale = true; return 'gone' }
         if (reason) {
           d.status = 'skipped'
           onSkipped(d.channel, reason)
@@ -60,7 +60,11 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
         const done = ds.find(isSuccess)
         if (done) {
           // One channel got through: the later ones are not needed.
-          for (const d of ds) if (d.position > done.position && d.status === 'pending') await repo.move(tx, d.id, 'canceled', 'fallback_not_needed')
+          for (const d of ds) {
+            if (d.position <= done.position || d.status !== 'pending') continue
+            if (await repo.move(tx, d.id, 'canceled', 'fallback_not_needed')) d.status = 'canceled'
+            else stale = true
+          }
         }
         for (const d of done ? [] : ds) {
           if (isFinal(d)) continue
@@ -76,8 +80,9 @@ export function createOrchestrator ({ repo, enqueue, onSkipped }: {
           else if (d.status === 'queued') toEnqueue.push(d)
         }
       }
-      const now = await repo.deliveries(tx, n.id) // re-read: a cancel may have raced a move
-      await repo.setStatus(tx, n.id, notificationOutcome(now.map((d) => d.status)) ?? 'processing')
+      const now = stale ? await repo.deliveries(tx, n.id) : ds
+      const status = notificationOutcome(now.map((d) => d.status)) ?? 'processing'
+      if (status !== n.status) await repo.setStatus(tx, n.id, status)
     })
     // After the commit, so a worker never sees a delivery still pending. A job id already in Redis is kept.
     for (const d of toEnqueue) await enqueue(d)

@@ -9,7 +9,7 @@ const SPARE_ATTEMPTS = 3
 export function startOrchestratorWorker (app: FastifyInstance) {
   const { queues, config, metrics } = app
   const orchestrator = createOrchestrator({
-    repo: createOrchestratorRepository(app.db),
+    repo: createOrchestratorRepository(app.pool),
     enqueue: async (d) => {
       await queues.add(queueForChannel(d.channel), JOBS.deliver, { deliveryId: d.id }, { jobId: jobIds.deliver(d.id), attempts: config.MAX_ATTEMPTS + SPARE_ATTEMPTS })
     },
