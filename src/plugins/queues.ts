@@ -7,6 +7,8 @@ export interface RetryLater extends Error { retryAfterMs?: number }
 
 export interface Queues {
   add: (queue: QueueName, name: string, data: object, opts: JobsOptions & { jobId: string }) => Promise<void>
+  /** Several jobs of one queue in one round trip (a MULTI); a job id already there is kept, as with add. */
+  addBulk: (queue: QueueName, jobs: Array<{ name: string, data: object, opts: JobsOptions & { jobId: string } }>) => Promise<void>
   remove: (queue: QueueName, jobId: string) => Promise<void>
   depth: () => Promise<Record<string, number>>
   /** Starts a worker on its own connection; it closes with the app, finishing active jobs first. */
@@ -37,6 +39,9 @@ export default fp(async function queuesPlugin (app) {
   const api: Queues = {
     async add (name, jobName, data, opts) {
       await queue(name).add(jobName, data, opts)
+    },
+    async addBulk (name, jobs) {
+      await queue(name).addBulk(jobs)
     },
     async remove (name, jobId) {
       await queue(name).remove(jobId).catch(() => 0)

@@ -49,7 +49,8 @@ export function createNotificationsRepository (db: Db) {
      * outbox job. Ids are made by the caller, so nothing needs to come back. Runs on its own
      * (atomic as any statement) or inside the idempotency transaction.
      */
-    async insertAccepted (n: AcceptedRows, tx?: Tx): Promise<void> {
+    /** Returns the outbox row's id, so the row can go once its job is in Redis. */
+    async insertAccepted (n: AcceptedRows, tx?: Tx): Promise<number> {
       const on = tx ?? db
       const r = n.recipient
       const given = (['email', 'phone', 'locale', 'timezone'] as const).filter((k) => r[k] !== undefined)
@@ -57,7 +58,7 @@ export function createNotificationsRepository (db: Db) {
         ? sql`on conflict (tenant_id, id) do update set ${sql.join(given.map((k) => sql`${sql.identifier(k)} = excluded.${sql.identifier(k)}`), sql`, `)}, updated_at = now()`
         : sql`on conflict do nothing`
       const rows = n.deliveries.map((d, position) => sql`(${d.id}::uuid, ${n.id}::uuid, ${n.tenantId}::uuid, ${d.channel}, ${position}::int, ${d.status})`)
-      await on.execute(sql`with r as (
+      const result = await on.execute<{ id: string }>(sql`with r as (
           insert into ${recipients} (tenant_id, id, email, phone, locale, timezone)
           values (${n.tenantId}, ${r.id}, ${r.email ?? null}, ${r.phone ?? null}, ${r.locale ?? null}, ${r.timezone ?? null}) ${upsert}
         ), n as (
@@ -68,7 +69,9 @@ export function createNotificationsRepository (db: Db) {
           insert into ${deliveries} (id, notification_id, tenant_id, channel, position, status) values ${sql.join(rows, sql`, `)}
         )
         insert into ${outbox} (queue, job_name, job_id, payload, run_at)
-        values (${n.job.queue}, ${n.job.jobName}, ${n.job.jobId}, ${JSON.stringify(n.job.payload)}::jsonb, ${n.job.runAt?.toISOString() ?? null}::timestamptz)`)
+        values (${n.job.queue}, ${n.job.jobName}, ${n.job.jobId}, ${JSON.stringify(n.job.payload)}::jsonb, ${n.job.runAt?.toISOString() ?? null}::timestamptz)
+        returning id`)
+      return Number(result.rows[0]?.id)
     },
 
     async get (tenantId: string, id: string) {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { Errors } from '../../errors.js'
 import { JOBS, QUEUES, jobIds, notificationOutcome, queueForChannel, type Channel } from '../../queues/contracts.js'
 import type { Queues } from '../../plugins/queues.js'
+import type { OutboxJob } from './relay.js'
 import type { AcceptedRows, NotificationsRepository } from './repository.js'
 import type { Accepted, NotificationBody, NotificationView } from './schema.js'
 
@@ -17,8 +18,8 @@ const canonical = (v: unknown): string => Array.isArray(v)
 export function createNotificationsService ({ repo, queues, onAccepted }: {
   repo: NotificationsRepository
   queues: Queues
-  /** Called after a commit that wrote to the outbox, so the relay sends it on without waiting for its next poll. */
-  onAccepted: () => void
+  /** Called after the commit with the job it wrote to the outbox, so it goes to Redis at once rather than at the relay's next poll. */
+  onAccepted: (job: OutboxJob) => void
 }) {
   return {
     async accept (tenantId: string, body: NotificationBody, idempotencyKey?: string): Promise<Accepted> {
@@ -54,8 +55,7 @@ export function createNotificationsService ({ repo, queues, onAccepted }: {
         job: { queue: QUEUES.orchestrator, jobName: JOBS.orchestrate, jobId: jobIds.orchestrate(id), payload: { notificationId: id }, runAt: scheduled ? sendAt : null }
       }
       if (!idempotencyKey) {
-        await repo.insertAccepted(rows)
-        onAccepted()
+        onAccepted({ outboxId: await repo.insertAccepted(rows), ...rows.job })
         return accepted
       }
 
@@ -66,10 +66,9 @@ export function createNotificationsService ({ repo, queues, onAccepted }: {
           if (earlier.requestHash !== requestHash) throw new Errors.IdempotencyMismatch()
           return { replay: true, accepted: earlier.acceptedResponse as Accepted }
         }
-        await repo.insertAccepted(rows, tx)
-        return { replay: false, accepted }
+        return { replay: false, accepted, outboxId: await repo.insertAccepted(rows, tx) }
       })
-      if (!response.replay) onAccepted()
+      if (response.outboxId !== undefined) onAccepted({ outboxId: response.outboxId, ...rows.job })
       return response.accepted
     },
 
