@@ -11,17 +11,19 @@ const p = (name: string) => sql.placeholder(name)
  * query built and parsed anew each time.
  */
 export function createDeliveryRepository (db: Db) {
-  const load = db.select({ delivery: deliveries, notification: notifications, recipient: recipients })
+  // The delivery claimed for one attempt (if it is still queued, or sending after a lost worker)
+  // and read with what to send, in one statement. The read shows the delivery as it was before.
+  const claimed = db.$with('claimed').as(db.update(deliveries)
+    .set({ status: 'sending', attempts: sql`${deliveries.attempts} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(deliveries.id, p('id')), inArray(deliveries.status, ['queued', 'sending'])))
+    .returning({ attempts: deliveries.attempts }))
+  const take = db.with(claimed)
+    .select({ delivery: deliveries, notification: notifications, recipient: recipients, attempt: sql<number | null>`(select ${claimed.attempts} from ${claimed})` })
     .from(deliveries)
     .innerJoin(notifications, eq(notifications.id, deliveries.notificationId))
     .leftJoin(recipients, and(eq(recipients.tenantId, notifications.tenantId), eq(recipients.id, notifications.recipientId)))
     .where(eq(deliveries.id, p('id')))
-    .prepare('channel_delivery_load')
-  const claim = db.update(deliveries)
-    .set({ status: 'sending', attempts: sql`${deliveries.attempts} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(deliveries.id, p('id')), inArray(deliveries.status, ['queued', 'sending'])))
-    .returning({ attempts: deliveries.attempts })
-    .prepare('channel_delivery_claim')
+    .prepare('channel_delivery_take')
   // The attempt and the delivery's new status in one statement: atomic without a transaction.
   const attempt = db.$with('attempt').as(db.insert(deliveryAttempts).values({
     deliveryId: p('id'), attempt: p('attempt'), outcome: p('outcome'), reason: p('reason'), error: p('error'), providerMessageId: p('attemptMessageId'), durationMs: p('durationMs')
@@ -32,14 +34,15 @@ export function createDeliveryRepository (db: Db) {
     .prepare('channel_delivery_record')
 
   return {
-    async load (deliveryId: string) {
-      const [row] = await load.execute({ id: deliveryId })
-      return row
-    },
-    /** Takes the delivery for one attempt; undefined when it was canceled or ended meanwhile. */
-    async claim (deliveryId: string): Promise<number | undefined> {
-      const [row] = await claim.execute({ id: deliveryId })
-      return row?.attempts
+    /**
+     * The delivery, what to send and to whom, and the attempt it was claimed for: undefined when
+     * it was not claimed (canceled, or ended meanwhile; `delivery.status` says which).
+     */
+    async take (deliveryId: string) {
+      const [row] = await take.execute({ id: deliveryId })
+      if (!row) return undefined
+      const { attempt, ...ctx } = row
+      return { ctx, attempt: attempt ?? undefined }
     },
     async recordLost (deliveryId: string, attempt: number): Promise<void> {
       if (attempt < 1) return
@@ -62,4 +65,4 @@ export function createDeliveryRepository (db: Db) {
   }
 }
 export type DeliveryRepository = ReturnType<typeof createDeliveryRepository>
-export type DeliveryContext = NonNullable<Awaited<ReturnType<DeliveryRepository['load']>>>
+export type DeliveryContext = NonNullable<Awaited<ReturnType<DeliveryRepository['take']>>>['ctx']

@@ -20,14 +20,14 @@ export function startChannelWorker (app: FastifyInstance, channel: Channel, send
   }
 
   return queues.work<DeliverJob>(QUEUES[channel], async (job) => {
-    const ctx = await repo.load(job.data.deliveryId)
-    if (!ctx) return
+    const taken = await repo.take(job.data.deliveryId)
+    if (!taken) return
+    const { ctx, attempt } = taken
     const { delivery } = ctx
     if ((FINAL_DELIVERY_STATUS as readonly string[]).includes(delivery.status)) {
       // Ended earlier, perhaps by a worker that died before it could say so.
       return await announce(delivery.notificationId, delivery.id, delivery.status)
     }
-    const attempt = await repo.claim(delivery.id)
     if (attempt === undefined) return
     if (delivery.status === 'sending') {
       // The previous attempt's worker died (or lost its lock) before recording anything: say so.
