@@ -6,7 +6,7 @@ import type { QueueCeilingOptions } from '../child/queue-ceiling.js'
 import type { SmtpCeilingOptions } from '../child/smtp-ceiling.js'
 import { API_KEY } from '../lib/body.js'
 import { REDIS_URL, cleanRedisPrefix, createDatabase, dropDatabase, ensureTenant } from '../lib/infra.js'
-import { freePort, runChild, start } from '../lib/procs.js'
+import { cpuMeter, freePort, runChild, start } from '../lib/procs.js'
 import { BUILD, percentiles, round, waitFor } from '../lib/util.js'
 
 export interface Ceiling { perSecond: number, latencyMs?: { p50: number, p99: number }, detail: Record<string, unknown> }
@@ -51,13 +51,15 @@ export async function queueCeiling (o: Omit<QueueCeilingOptions, 'redisUrl' | 'p
   try {
     await Promise.all([hop1.line((l) => l === 'ready', 15000), hop2.line((l) => l === 'ready', 15000)])
     const producer = start('queue-producer', process.execPath, [script, 'producer', JSON.stringify(opts)])
+    const cpu = cpuMeter([producer, hop1, hop2])
     const [p, h] = await Promise.all([
       producer.line((l) => l.startsWith('{'), 70000).then((l) => JSON.parse(l) as { startedAt: number, addedAt: number }),
       hop2.line((l) => l.startsWith('{'), 70000).then((l) => JSON.parse(l) as { done: number, lastAt: number })
     ])
+    const cpuMsPerJob = cpu.stop(h.done)
     await producer.stop()
     if (h.done < o.amount) throw new Error(`the queue ceiling moved only ${h.done} of ${o.amount} jobs`)
-    return { perSecond: round(h.done / ((h.lastAt - p.startedAt) / 1000)), detail: { jobs: h.done, seconds: round((h.lastAt - p.startedAt) / 1000, 2), hops: 2, addsInFlight: o.concurrency, workerConcurrency: o.workerConcurrency, addPerSecond: round(o.amount / ((p.addedAt - p.startedAt) / 1000)) } }
+    return { perSecond: round(h.done / ((h.lastAt - p.startedAt) / 1000)), detail: { jobs: h.done, seconds: round((h.lastAt - p.startedAt) / 1000, 2), hops: 2, addsInFlight: o.concurrency, workerConcurrency: o.workerConcurrency, addPerSecond: round(o.amount / ((p.addedAt - p.startedAt) / 1000)), cpuMsPerJob } }
   } finally {
     await Promise.all([hop1.stop(), hop2.stop()])
     await cleanRedisPrefix(opts.prefix)
