@@ -90,6 +90,32 @@ t.test('idempotency: same key and body → one email, same response; other body 
   t.equal(r.rows[0].n, 1, 'one notification stored')
 })
 
+t.test('concurrent requests, written together: each stored with its own deliveries, a recipient once, given addresses kept', async (t) => {
+  await app.inject({ method: 'PUT', url: '/recipients/busy-1', headers: auth(), payload: { phone: '+15005550006', locale: 'de-DE' } })
+  const bodies = Array.from({ length: 40 }, (_, i) => valid({
+    recipient: i % 4 === 0 ? { id: 'busy-1', email: `busy1-${i}@example.test` } : { id: `busy-${Math.max(1, i % 4)}` },
+    channels: i % 2 === 0 ? ['email', 'inapp'] : ['inapp'],
+    content: { text: `n${i}` }
+  }))
+  const answers = await Promise.all(bodies.map(async (b) => await post(b)))
+  t.same(answers.map((a) => a.statusCode), bodies.map(() => 202), 'every one accepted')
+  const ids = answers.map((a) => a.json().id)
+  t.equal(new Set(ids).size, 40, 'each its own id')
+  const stored = await app.pool.query<{ id: string, text: string, channels: string[] }>(`
+    select n.id, n.content->>'text' as text, array_agg(d.channel order by d.position) as channels
+    from notifications n join deliveries d on d.notification_id = n.id where n.id = any($1::uuid[]) group by n.id`, [ids])
+  const byId = new Map(stored.rows.map((r) => [r.id, r]))
+  t.same(ids.map((id) => byId.get(id)?.text), bodies.map((b) => b.content.text), 'each stored with its own content')
+  t.same(ids.map((id) => byId.get(id)?.channels), bodies.map((b) => b.channels), 'and its own deliveries, in order')
+  const outbox = await app.pool.query("select count(*)::int as n from notifications where id = any($1::uuid[]) and status in ('accepted', 'processing', 'completed')", [ids])
+  t.equal(outbox.rows[0].n, 40)
+  const people = await app.pool.query("select id, email, phone, locale from recipients where id like 'busy-%' order by id")
+  t.same(people.rows.map((r) => r.id), ['busy-1', 'busy-2', 'busy-3'], 'a recipient once however many requests named it')
+  t.match(people.rows[0], { id: 'busy-1', phone: '+15005550006', locale: 'de-DE' }, 'addresses not given are kept, by requests with and without addresses')
+  t.match(people.rows[0].email, /^busy1-\d+@example\.test$/, 'the given email stored')
+  t.match(people.rows[1], { id: 'busy-2', email: null, phone: null })
+})
+
 t.test('idempotency: a request while the first is being accepted gets 409', async (t) => {
   // Hold the key's advisory lock as an in-flight request would.
   const c = await app.pool.connect()

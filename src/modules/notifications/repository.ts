@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { deliveries, notifications, outbox, recipients, type NotificationContent } from '../../db/schema.js'
 import type { Channel } from '../../queues/contracts.js'
@@ -44,34 +44,57 @@ export function createNotificationsRepository (db: Db) {
     },
 
     /**
-     * Writes an accepted notification in one statement, so one round trip and one commit: the
-     * recipient (upserted with the addresses given), the notification, its deliveries and its
-     * outbox job. Ids are made by the caller, so nothing needs to come back. Runs on its own
-     * (atomic as any statement) or inside the idempotency transaction.
+     * Writes accepted notifications in one statement, so one round trip and one commit for all of
+     * them: their recipients (upserted with the addresses given; an address not given is left as
+     * stored), the notifications, their deliveries and their outbox jobs. Ids are made by the
+     * caller. Atomic on its own, as any statement, or inside the idempotency transaction.
+     * Returns each notification's outbox row id, in order, so the rows can go once Redis has the jobs.
      */
-    /** Returns the outbox row's id, so the row can go once its job is in Redis. */
-    async insertAccepted (n: AcceptedRows, tx?: Tx): Promise<number> {
-      const on = tx ?? db
-      const r = n.recipient
-      const given = (['email', 'phone', 'locale', 'timezone'] as const).filter((k) => r[k] !== undefined)
-      const upsert = given.length > 0
-        ? sql`on conflict (tenant_id, id) do update set ${sql.join(given.map((k) => sql`${sql.identifier(k)} = excluded.${sql.identifier(k)}`), sql`, `)}, updated_at = now()`
-        : sql`on conflict do nothing`
-      const rows = n.deliveries.map((d, position) => sql`(${d.id}::uuid, ${n.id}::uuid, ${n.tenantId}::uuid, ${d.channel}, ${position}::int, ${d.status})`)
-      const result = await on.execute<{ id: string }>(sql`with r as (
+    async insertAccepted (batch: AcceptedRows[], tx?: Tx): Promise<number[]> {
+      const first = batch[0]
+      if (!first) return []
+      // One row per recipient (an upsert cannot touch a row twice); the later request's addresses win.
+      const people = new Map<string, { tenantId: string, id: string, email?: string, phone?: string, locale?: string, timezone?: string }>()
+      for (const n of batch) {
+        const key = `${n.tenantId}\u0000${n.recipient.id}`
+        const was = people.get(key)
+        const given = Object.fromEntries(Object.entries(n.recipient).filter(([, v]) => v !== undefined))
+        people.set(key, { ...was, ...given, tenantId: n.tenantId, id: n.recipient.id })
+      }
+      // In one order everywhere, so two statements upserting the same recipients never deadlock.
+      const sorted = [...people.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, r]) => r)
+      const withAddress = sorted.filter((r) => r.email ?? r.phone ?? r.locale ?? r.timezone)
+      const without = sorted.filter((r) => !(r.email ?? r.phone ?? r.locale ?? r.timezone))
+      const list = <T>(items: T[], row: (item: T) => SQL) => sql.join(items.map(row), sql`, `)
+      const parts: SQL[] = []
+      if (withAddress.length > 0) {
+        parts.push(sql`r1 as (
           insert into ${recipients} (tenant_id, id, email, phone, locale, timezone)
-          values (${n.tenantId}, ${r.id}, ${r.email ?? null}, ${r.phone ?? null}, ${r.locale ?? null}, ${r.timezone ?? null}) ${upsert}
-        ), n as (
-          insert into ${notifications} (id, tenant_id, recipient_id, category, strategy, priority, content, status, send_at, idempotency_key, request_hash, accepted_response)
-          values (${n.id}, ${n.tenantId}, ${r.id}, ${n.category}, ${n.strategy}, ${n.priority ?? null}, ${JSON.stringify(n.content)}::jsonb, ${n.status},
-            ${n.sendAt?.toISOString() ?? null}::timestamptz, ${n.idempotencyKey ?? null}, ${n.requestHash ?? null}, ${n.acceptedResponse === undefined ? null : JSON.stringify(n.acceptedResponse)}::jsonb)
-        ), d as (
-          insert into ${deliveries} (id, notification_id, tenant_id, channel, position, status) values ${sql.join(rows, sql`, `)}
-        )
+          values ${list(withAddress, (r) => sql`(${r.tenantId}::uuid, ${r.id}, ${r.email ?? null}, ${r.phone ?? null}, ${r.locale ?? null}, ${r.timezone ?? null})`)}
+          on conflict (tenant_id, id) do update set email = coalesce(excluded.email, recipients.email), phone = coalesce(excluded.phone, recipients.phone),
+            locale = coalesce(excluded.locale, recipients.locale), timezone = coalesce(excluded.timezone, recipients.timezone), updated_at = now()
+        )`)
+      }
+      if (without.length > 0) {
+        parts.push(sql`r2 as (
+          insert into ${recipients} (tenant_id, id) values ${list(without, (r) => sql`(${r.tenantId}::uuid, ${r.id})`)} on conflict do nothing
+        )`)
+      }
+      parts.push(sql`n as (
+        insert into ${notifications} (id, tenant_id, recipient_id, category, strategy, priority, content, status, send_at, idempotency_key, request_hash, accepted_response)
+        values ${list(batch, (n) => sql`(${n.id}::uuid, ${n.tenantId}::uuid, ${n.recipient.id}, ${n.category}, ${n.strategy}, ${n.priority ?? null}, ${JSON.stringify(n.content)}::jsonb, ${n.status},
+          ${n.sendAt?.toISOString() ?? null}::timestamptz, ${n.idempotencyKey ?? null}, ${n.requestHash ?? null}, ${n.acceptedResponse === undefined ? null : JSON.stringify(n.acceptedResponse)}::jsonb)`)}
+      )`)
+      parts.push(sql`d as (
+        insert into ${deliveries} (id, notification_id, tenant_id, channel, position, status)
+        values ${list(batch.flatMap((n) => n.deliveries.map((d, position) => ({ n, d, position }))), ({ n, d, position }) => sql`(${d.id}::uuid, ${n.id}::uuid, ${n.tenantId}::uuid, ${d.channel}, ${position}::int, ${d.status})`)}
+      )`)
+      const result = await (tx ?? db).execute<{ id: string, job_id: string }>(sql`with ${sql.join(parts, sql`, `)}
         insert into ${outbox} (queue, job_name, job_id, payload, run_at)
-        values (${n.job.queue}, ${n.job.jobName}, ${n.job.jobId}, ${JSON.stringify(n.job.payload)}::jsonb, ${n.job.runAt?.toISOString() ?? null}::timestamptz)
-        returning id`)
-      return Number(result.rows[0]?.id)
+        values ${list(batch, (n) => sql`(${n.job.queue}, ${n.job.jobName}, ${n.job.jobId}, ${JSON.stringify(n.job.payload)}::jsonb, ${n.job.runAt?.toISOString() ?? null}::timestamptz)`)}
+        returning id, job_id`)
+      const ids = new Map(result.rows.map((r) => [r.job_id, Number(r.id)]))
+      return batch.map((n) => ids.get(n.job.jobId) ?? NaN)
     },
 
     async get (tenantId: string, id: string) {
