@@ -17,8 +17,8 @@ import { markdown } from './report/markdown.js'
 import { goals, type Machine, type Results } from './report/results.js'
 import { PG_ADMIN_URL, REDIS_URL, cleanAllPrefixes, createDatabase, dropAllDatabases, dropDatabase, query, startSink } from './lib/infra.js'
 import { PLANS } from './lib/plan.js'
-import { stopAll } from './lib/procs.js'
-import { RESULTS, TMP, log, round, sleep } from './lib/util.js'
+import { imageNodeOptions, stopAll } from './lib/procs.js'
+import { RESULTS, ROOT, TMP, log, round, sleep } from './lib/util.js'
 import { dbCeiling, httpCeiling, queueCeiling, smtpCeiling } from './scenarios/ceilings.js'
 import { idleMemory, redisPerJob } from './scenarios/memory.js'
 import { measure, sweep, type Context } from './scenarios/system.js'
@@ -46,7 +46,8 @@ async function machine (sink: string): Promise<Machine> {
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
     os,
     loadAverageAtStart: loadavg().map((x) => round(x, 2)),
-    sink
+    sink,
+    nodeOptions: imageNodeOptions(process.env.BENCH_SYSTEM_ROOT ?? ROOT)
   }
 }
 

@@ -133,9 +133,21 @@ export async function runChild<T> (name: string, args: unknown[], timeoutMs: num
 }
 
 /** A role of the system, as production runs it: node dist/main.js with SERVICE_ROLE; resolves once /health answers. */
+/**
+ * The Node options the images run every role with (their Dockerfile's NODE_OPTIONS: heap limit,
+ * young-generation cap), so what is measured here is what ships. BENCH_NODE_OPTIONS overrides them
+ * for an A/B of the options themselves.
+ */
+export function imageNodeOptions (root: string): string {
+  if (process.env.BENCH_NODE_OPTIONS !== undefined) return process.env.BENCH_NODE_OPTIONS
+  const dockerfile = readFileSync(join(root, 'infrastructure', 'docker', 'Dockerfile.notification-service'), 'utf8')
+  return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? /NODE_OPTIONS=(\S+)/.exec(dockerfile)?.[1] ?? ''
+}
+
 export async function startRole (role: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc & { url: string }> {
   // BENCH_SYSTEM_ROOT runs another checkout's build (an A/B comparison of two versions).
-  const p = start(role, process.execPath, [...nodeArgs, 'dist/main.js'], { ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' }, process.env.BENCH_SYSTEM_ROOT ?? ROOT)
+  const root = process.env.BENCH_SYSTEM_ROOT ?? ROOT
+  const p = start(role, process.execPath, [...nodeArgs, 'dist/main.js'], { NODE_OPTIONS: imageNodeOptions(root), ...env, SERVICE_ROLE: role, PORT: String(port), HOST: '127.0.0.1' }, root)
   const url = `http://127.0.0.1:${port}`
   await waitFor(async () => {
     if (p.child.exitCode !== null) throw new Error(`${role} exited with ${p.child.exitCode}: ${p.output().slice(-3000)}`)

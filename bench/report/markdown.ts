@@ -19,7 +19,7 @@ export function markdown (r: Results): string {
   const halfIn = halfLoad(roles.sweep.inapp)
   const halfEm = halfLoad(roles.sweep.email)
   const lines: string[] = []
-  lines.push(`Run of ${m.date} on ${m.nproc} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, ${m.postgres}, Redis ${m.redis}; SMTP sink: ${m.sink}; ` +
+  lines.push(`Run of ${m.date} on ${m.nproc} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, ${m.postgres}, Redis ${m.redis}; SMTP sink: ${m.sink}; roles run with NODE_OPTIONS=\`${m.nodeOptions ?? ''}\` (the images'); ` +
     `${r.plan.name} plan, ${r.plan.connections} connections, pool ${r.plan.poolSize}, worker concurrency ${r.plan.workerConcurrency}, SMTP pool ${r.plan.smtpPoolSize}; took ${Math.round(r.seconds)} s.`)
   lines.push('')
   lines.push('| # | figure | this system (separate roles) | single process (`all`) | ceiling, same run | ratio | goal |')

@@ -3,7 +3,7 @@ import type { Ceiling } from '../scenarios/ceilings.js'
 import type { Figures } from '../scenarios/system.js'
 import type { Plan } from '../lib/plan.js'
 
-export interface Machine { date: string, nproc: number, cpu: string, memoryGb: number, node: string, postgres: string, redis: string, os: string, loadAverageAtStart: number[], sink: string }
+export interface Machine { date: string, nproc: number, cpu: string, memoryGb: number, node: string, postgres: string, redis: string, os: string, loadAverageAtStart: number[], sink: string, nodeOptions?: string }
 
 export interface Results {
   machine: Machine

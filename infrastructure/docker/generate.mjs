@@ -21,6 +21,10 @@ export const ALPINE_VERSION = '3.24'
 export const NODE_IMAGE = `node:${NODE_VERSION}-alpine${ALPINE_VERSION}`
 /** The npm that Node NODE_VERSION ships (its changelog); the offline stand-in base installs the same. */
 export const NPM_VERSION = '11.19.1'
+// A heap limit below the container's memory limit, and a young generation of at most 4 MB a
+// semi-space (V8's default grows it to 16 MB while the modules load and never gives it back):
+// idle RSS about 20 MB lower per role, measured by npm run bench, which runs the roles with these.
+export const NODE_OPTIONS = '--max-old-space-size=512 --max-semi-space-size=4'
 
 /** Role → port, as the contract lists them. */
 export const ROLES = Object.freeze({
@@ -96,7 +100,7 @@ RUN if [ "$APK_UPGRADE" = "true" ]; then apk upgrade --no-cache; fi \\
         /root/.npm /tmp/*
 ENV NODE_ENV=production \\
     NPM_CONFIG_UPDATE_NOTIFIER=false \\
-    NODE_OPTIONS=--max-old-space-size=512 \\
+    NODE_OPTIONS="${NODE_OPTIONS}" \\
     HOST=0.0.0.0
 WORKDIR /app
 # Owned by root and not writable by nodeapp: the process cannot change its code.

@@ -263,7 +263,7 @@ export const DOCKERFILE_RULES: DockerfileRule[] = [
       const want: Record<string, string> = {
         NODE_ENV: 'production',
         NPM_CONFIG_UPDATE_NOTIFIER: 'false',
-        NODE_OPTIONS: '--max-old-space-size=512',
+        NODE_OPTIONS: '--max-old-space-size=512 --max-semi-space-size=4',
         SERVICE_ROLE: role,
         PORT: String(port),
         HOST: '0.0.0.0'
@@ -275,7 +275,8 @@ export const DOCKERFILE_RULES: DockerfileRule[] = [
     },
     breaks: [
       { what: 'wrong role', mutate: (t) => replaceOnce(t, /ENV SERVICE_ROLE=\S+/, 'ENV SERVICE_ROLE=all') },
-      { what: 'no heap limit', mutate: (t) => replaceOnce(t, '    NODE_OPTIONS=--max-old-space-size=512 \\\n', '') },
+      { what: 'no heap limit', mutate: (t) => replaceOnce(t, '--max-old-space-size=512 ', '') },
+      { what: 'no young-generation cap', mutate: (t) => replaceOnce(t, ' --max-semi-space-size=4', '') },
       { what: 'no apk upgrade', mutate: (t) => replaceOnce(t, 'if [ "$APK_UPGRADE" = "true" ]; then apk upgrade --no-cache; fi', 'true') }
     ]
   },
