@@ -16,6 +16,8 @@ t.test('the inbox page in headless Chromium: lists, counts, marks read on click,
   const unread = async () => (await api.get('/inbox/ada/unread-count')).body.count as number
 
   await send({ title: 'Welcome', text: 'Hello Ada', url: 'https://example.com/welcome' })
+  // The worker stores jobs concurrently: the second is sent once the first is stored, so the order is known.
+  await waitFor(async () => (await unread()) === 1, { what: 'the first message in the inbox' })
   await send({ title: 'Careful', text: '<img src=x onerror="document.title=1">', url: 'javascript:alert(1)' })
   await waitFor(async () => (await unread()) === 2, { what: 'both messages in the inbox' })
   const { token } = (await api.post('/recipients/ada/inbox-token')).body

@@ -17,19 +17,32 @@ const byStatus: Record<InboxStatus, () => SQL | undefined> = {
 }
 // The keyset keeps Postgres' microseconds: a JavaScript Date would round them and skip or repeat rows.
 const cursorTs = sql<string>`to_char(${m.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+const p = (name: string) => sql.placeholder(name)
+const inboxOf = and(eq(m.tenantId, p('tenantId')), eq(m.recipientId, p('recipientId')))
 
 export function createInboxRepository (db: Db) {
+  // What every in-app delivery runs (the store) and every open stream asks on each new message (the
+  // message and the unread count): prepared once as named statements, since building a drizzle query
+  // anew each time was 14 % of the inapp-service's CPU under load.
+  const storeOnce = db.insert(m).values({
+    tenantId: p('tenantId'), recipientId: p('recipientId'), notificationId: p('notificationId'), deliveryId: p('deliveryId'),
+    title: p('title'), text: p('text'), url: p('url'),
+    // Serialised here, so no data stays SQL NULL (the column's encoder would store JSON null).
+    data: sql`${p('data')}::jsonb`
+  }).onConflictDoNothing({ target: m.deliveryId }).returning({ id: m.id }).prepare('inbox_store')
+  const getOne = db.select().from(m).where(and(inboxOf, eq(m.id, p('id')))).prepare('inbox_get')
+  const countUnread = db.select({ n: sql<number>`count(*)::int` }).from(m).where(and(inboxOf, unread())).prepare('inbox_unread_count')
   return {
     /** Stores a delivery's message once: a retried delivery finds the row it stored before. */
     async store (row: Omit<typeof m.$inferInsert, 'id'>): Promise<string> {
-      const [inserted] = await db.insert(m).values(row).onConflictDoNothing({ target: m.deliveryId }).returning({ id: m.id })
+      const [inserted] = await storeOnce.execute({ title: null, url: null, ...row, data: row.data == null ? null : JSON.stringify(row.data) })
       if (inserted) return inserted.id
       const [existing] = await db.select({ id: m.id }).from(m).where(eq(m.deliveryId, row.deliveryId))
       if (!existing) throw new Error('in-app message neither inserted nor found')
       return existing.id
     },
     async get (box: Inbox, id: string): Promise<InappMessage | undefined> {
-      const [row] = await db.select().from(m).where(and(inbox(box), eq(m.id, id)))
+      const [row] = await getOne.execute({ ...box, id })
       return row
     },
     /** Newest first, `limit + 1` rows so the caller knows whether another page follows. */
@@ -47,7 +60,7 @@ export function createInboxRepository (db: Db) {
       return new Map(rows.map((r) => [r.id, r.seenAt as Date]))
     },
     async unreadCount (box: Inbox): Promise<number> {
-      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(m).where(and(inbox(box), unread()))
+      const [row] = await countUnread.execute({ tenantId: box.tenantId, recipientId: box.recipientId })
       return row?.n ?? 0
     },
     async update (box: Inbox, id: string, change: 'read' | 'unread' | 'archive'): Promise<InappMessage | undefined> {
