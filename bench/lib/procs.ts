@@ -132,7 +132,6 @@ export async function runChild<T> (name: string, args: unknown[], timeoutMs: num
   }
 }
 
-/** A role of the system, as production runs it: node dist/main.js with SERVICE_ROLE; resolves once /health answers. */
 /**
  * The Node options the images run every role with (their Dockerfile's NODE_OPTIONS: heap limit,
  * young-generation cap), so what is measured here is what ships. BENCH_NODE_OPTIONS overrides them
@@ -144,6 +143,7 @@ export function imageNodeOptions (root: string): string {
   return /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? /NODE_OPTIONS=(\S+)/.exec(dockerfile)?.[1] ?? ''
 }
 
+/** A role of the system, as production runs it: node dist/main.js with SERVICE_ROLE; resolves once /health answers. */
 export async function startRole (role: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Proc & { url: string }> {
   // BENCH_SYSTEM_ROOT runs another checkout's build (an A/B comparison of two versions).
   const root = process.env.BENCH_SYSTEM_ROOT ?? ROOT

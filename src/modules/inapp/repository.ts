@@ -42,7 +42,7 @@ export function createInboxRepository (db: Db) {
       return existing.id
     },
     async get (box: Inbox, id: string): Promise<InappMessage | undefined> {
-      const [row] = await getOne.execute({ ...box, id })
+      const [row] = await getOne.execute({ tenantId: box.tenantId, recipientId: box.recipientId, id })
       return row
     },
     /** Newest first, `limit + 1` rows so the caller knows whether another page follows. */

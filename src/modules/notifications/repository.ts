@@ -51,8 +51,7 @@ export function createNotificationsRepository (db: Db) {
      * Returns each notification's outbox row id, in order, so the rows can go once Redis has the jobs.
      */
     async insertAccepted (batch: AcceptedRows[], tx?: Tx): Promise<number[]> {
-      const first = batch[0]
-      if (!first) return []
+      if (batch.length === 0) return []
       // One row per recipient (an upsert cannot touch a row twice); the later request's addresses win.
       const people = new Map<string, { tenantId: string, id: string, email?: string, phone?: string, locale?: string, timezone?: string }>()
       for (const n of batch) {
@@ -63,8 +62,9 @@ export function createNotificationsRepository (db: Db) {
       }
       // In one order everywhere, so two statements upserting the same recipients never deadlock.
       const sorted = [...people.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, r]) => r)
-      const withAddress = sorted.filter((r) => r.email ?? r.phone ?? r.locale ?? r.timezone)
-      const without = sorted.filter((r) => !(r.email ?? r.phone ?? r.locale ?? r.timezone))
+      const hasAddress = (r: (typeof sorted)[number]) => (r.email ?? r.phone ?? r.locale ?? r.timezone) !== undefined
+      const withAddress = sorted.filter(hasAddress)
+      const without = sorted.filter((r) => !hasAddress(r))
       const list = <T>(items: T[], row: (item: T) => SQL) => sql.join(items.map(row), sql`, `)
       const parts: SQL[] = []
       if (withAddress.length > 0) {
